@@ -1,0 +1,4 @@
+package ingest
+
+// TODO: stub, replaced by the real format.
+func acledFormat() Format { return Format{Name: "acled"} }
