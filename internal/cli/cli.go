@@ -1,12 +1,163 @@
-// Package cli implements the threshold command's subcommands.
+// Package cli implements the threshold command: a table of subcommands,
+// each in its own file, each parsing its own flags and returning an error
+// that only Main prints. Every command can therefore run in-process in
+// tests.
 package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
 )
 
-// Main runs the command line args and returns the process exit code.
+// Env is what a command runs with: its streams and environment.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Log            *slog.Logger
+	// IsTerminal reports whether w is an interactive terminal (for
+	// progress bars).
+	IsTerminal func(w io.Writer) bool
+}
+
+type command struct {
+	run     func(ctx context.Context, args []string, env *Env) error
+	summary string
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"demo":    {runDemo, "ingest the bundled sample data and print a country-month summary"},
+		"ingest":  {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS)"},
+		"events":  {runEvents, "list stored events"},
+		"stats":   {runStats, "aggregate events per country or admin-1 area and period"},
+		"rejects": {runRejects, "list quarantined rows"},
+		"migrate": {runMigrate, "bring the database schema up to date"},
+	}
+}
+
+// usageError makes Main print the command's usage and exit with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Main runs the command line args and returns the process exit code: 0 on
+// success, 1 on failure, 2 on a usage error.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return 0
+	env := &Env{
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		Getenv:     os.Getenv,
+		Log:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		IsTerminal: isTerminal,
+	}
+	return run(ctx, args, env)
+}
+
+func run(ctx context.Context, args []string, env *Env) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			if _, ok := cmds[args[1]]; ok {
+				return run(ctx, []string{args[1], "-h"}, env)
+			}
+		}
+		printUsage(env.Stdout, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "threshold: unknown command %q\nRun 'threshold help' for usage.\n", args[0])
+		return 2
+	}
+	err := cmd.run(ctx, args[1:], env)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "threshold %s: %s\nRun 'threshold help %s' for usage.\n", args[0], ue.msg, args[0])
+		return 2
+	}
+	fmt.Fprintf(env.Stderr, "threshold %s: %v\n", args[0], err)
+	return 1
+}
+
+func printUsage(w io.Writer, cmds map[string]command) {
+	fmt.Fprint(w, `Threshold is an early-warning and response platform for preventive diplomacy.
+
+Usage:
+
+	threshold <command> [flags] [arguments]
+
+The commands are:
+
+`)
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "\t%-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprint(w, `
+Use "threshold help <command>" for more about a command.
+
+The database is named by --db or $THRESHOLD_DB: a SQLite file path
+(default threshold.db) or a postgres:// URL.
+`)
+}
+
+// newFlags returns a flag set for a command whose help text is help, and
+// which writes its errors and usage to env.Stderr.
+func newFlags(name, help string, env *Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "%s\nFlags:\n", strings.TrimSpace(help))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors. Flags may
+// follow positional arguments, as users type "threshold ingest f.csv --json".
+func parse(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// dbFlag registers --db with its environment fallback.
+func dbFlag(fs *flag.FlagSet, env *Env) *string {
+	def := env.Getenv("THRESHOLD_DB")
+	if def == "" {
+		def = "threshold.db"
+	}
+	return fs.String("db", def, "database: SQLite file path or postgres:// URL (env THRESHOLD_DB)")
 }

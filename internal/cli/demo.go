@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"text/tabwriter"
+
+	"threshold/internal/event"
+	"threshold/internal/ingest"
+	"threshold/internal/sample"
+	"threshold/internal/store"
+)
+
+const demoHelp = `
+usage: threshold demo [--db DB]
+
+Demo ingests the real sample data bundled with Threshold (UCDP GED 23.1
+events for the Central African Republic, and one GDELT 2.0 export of
+2019-10-24) into the database, by default threshold.db in the current
+directory, and prints a country-month summary. Running it again ingests
+nothing new. Explore the result with "threshold events" and
+"threshold stats".
+`
+
+func runDemo(ctx context.Context, args []string, env *Env) error {
+	fs := newFlags("demo", demoHelp, env)
+	db := dbFlag(fs, env)
+	top := fs.Int("top", 12, "how many country-months to list")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "threshold-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	paths, err := sample.WriteFiles(dir)
+	if err != nil {
+		return err
+	}
+	st, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(env.Stdout, "Ingesting the bundled sample data into %s\n\n", store.MaskURL(*db))
+	sum, err := ingest.Files(ctx, st, paths, ingest.Options{})
+	if err != nil {
+		return err
+	}
+	printIngestSummary(env, sum)
+	months, err := st.Stats(ctx, store.CountryMonth, event.Filter{})
+	if err != nil {
+		return err
+	}
+	printDemoSummary(env, months, *top)
+	return nil
+}
+
+func printDemoSummary(env *Env, months []event.Period, top int) {
+	type total struct {
+		country            string
+		events, fatalities int
+		first, last        string
+		months             int
+	}
+	byCountry := map[string]*total{}
+	for _, m := range months {
+		t := byCountry[m.Country]
+		if t == nil {
+			t = &total{country: m.Country, first: m.Period}
+			byCountry[m.Country] = t
+		}
+		t.events += m.Events
+		t.fatalities += m.Fatalities
+		t.last = m.Period
+		t.months++
+	}
+	totals := make([]*total, 0, len(byCountry))
+	for _, t := range byCountry {
+		totals = append(totals, t)
+	}
+	sort.Slice(totals, func(i, j int) bool {
+		if totals[i].fatalities != totals[j].fatalities {
+			return totals[i].fatalities > totals[j].fatalities
+		}
+		return totals[i].events > totals[j].events
+	})
+	fmt.Fprintf(env.Stdout, "\nCountries by fatalities (best estimates), %d countries in all:\n\n", len(totals))
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "COUNTRY\tEVENTS\tFATALITIES\tMONTHS\tFIRST\tLAST\t")
+	for i, t := range totals {
+		if i == top {
+			break
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", t.country, t.events, t.fatalities, t.months, t.first, t.last)
+	}
+	tw.Flush()
+
+	sorted := append([]event.Period(nil), months...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Fatalities > sorted[j].Fatalities })
+	fmt.Fprintf(env.Stdout, "\nDeadliest country-months:\n\n")
+	tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "COUNTRY\tMONTH\tEVENTS\tFATALITIES\t")
+	for i, m := range sorted {
+		if i == top {
+			break
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\n", m.Country, m.Period, m.Events, m.Fatalities)
+	}
+	tw.Flush()
+	fmt.Fprint(env.Stdout, `
+Next: threshold stats --by country-month --country CAF
+      threshold events --country CAF --from 2013-12 --to 2013-12
+`)
+}

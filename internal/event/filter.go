@@ -1,0 +1,33 @@
+package event
+
+import "time"
+
+// Filter selects events. Zero fields select everything.
+type Filter struct {
+	Country  string    // ISO alpha-3
+	Admin1   string    // first-level area name, exact
+	From     time.Time // events starting on or after this day
+	To       time.Time // events starting on or before this day
+	Category Category
+	Source   Source
+}
+
+// Stored is an event as the store holds it: with its row id and the
+// provenance of its current version.
+type Stored struct {
+	ID int64
+	Event
+	Raw  []string // the source row's fields
+	File string   // the file the current version came from
+	Line int      // its line in that file
+}
+
+// Period is one cell of an aggregate: a country (and admin-1 area) in one
+// month or week.
+type Period struct {
+	Country    string `json:"country"`
+	Admin1     string `json:"admin1,omitempty"`
+	Period     string `json:"period"` // "2011-06" for months, "2011-W23" for ISO weeks
+	Events     int    `json:"events"`
+	Fatalities int    `json:"fatalities"` // sum of best estimates
+}

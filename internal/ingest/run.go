@@ -1,0 +1,434 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"threshold/internal/event"
+	"threshold/internal/geo"
+)
+
+// Record is one data row of a file after decoding: an event to store, or a
+// row to quarantine.
+type Record struct {
+	Line   int         // line in the file where the row starts, 1-based
+	Raw    string      // the row's fields as a JSON array of strings, for provenance
+	Hash   int64       // FNV-1a of the row's fields: equal rows have equal hashes
+	Event  event.Event // the decoded event; zero if Reject is set
+	Reject *Reject     // why the row is quarantined; nil for a good row
+}
+
+// Reject says why a row was quarantined.
+type Reject struct {
+	Field  string // the column at fault, or "row" for the row as a whole
+	Reason string
+}
+
+// FileInfo identifies one stream being ingested.
+type FileInfo struct {
+	Name   string   // base name; "archive.zip/entry.csv" for a zip entry
+	SHA256 string   // of the file's bytes as stored on disk
+	Format string   // format name
+	Header []string // column names; nil for headerless formats
+}
+
+// Counts are what an ingest did with the rows it read.
+type Counts struct {
+	Read      int `json:"read"`      // data rows read
+	Inserted  int `json:"inserted"`  // events new to the store
+	Updated   int `json:"updated"`   // events whose source record changed; the previous version is kept
+	Unchanged int `json:"unchanged"` // events already stored as they are (or stored from a newer release)
+	Rejected  int `json:"rejected"`  // rows quarantined
+}
+
+// Add adds o to c.
+func (c *Counts) Add(o Counts) {
+	c.Read += o.Read
+	c.Inserted += o.Inserted
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+	c.Rejected += o.Rejected
+}
+
+// Store is the persistence ingest needs. *store.DB implements it.
+type Store interface {
+	// BeginFile starts writing one stream's records.
+	BeginFile(ctx context.Context, f FileInfo, opts WriteOptions) (FileWriter, error)
+}
+
+// WriteOptions say how a FileWriter commits.
+type WriteOptions struct {
+	// Atomic writes the whole stream in one transaction, committed by
+	// Finish; otherwise every Write commits its batch.
+	Atomic bool
+	Now    func() time.Time
+}
+
+// FileWriter writes the records of one stream. Records of the same source
+// id are applied in order: a later row with different content updates the
+// earlier one.
+type FileWriter interface {
+	// Write stores a batch of records, in order, and says what it did.
+	Write(ctx context.Context, recs []Record) (Counts, error)
+	// Finish marks the stream as completely ingested (and commits, if
+	// Atomic) with its totals.
+	Finish(ctx context.Context, total Counts) error
+	// Close releases the writer; after a Finish it does nothing, before
+	// one it rolls back what an Atomic writer wrote.
+	Close() error
+}
+
+// Options control an ingest.
+type Options struct {
+	Format    string // format name, or "" / "auto" to detect it
+	Strict    bool   // fail on the first bad row, storing nothing of its file
+	BatchSize int    // rows per transaction; 0 means 5000
+	Workers   int    // decoding goroutines; 0 means GOMAXPROCS
+	// Progress, if set, is called now and then with the bytes read so
+	// far and the total, from another goroutine.
+	Progress func(done, total int64)
+	Now      func() time.Time // clock for stored timestamps; nil means time.Now
+	Geo      *geo.Table       // country codes; nil loads the embedded table
+}
+
+// FileSummary is the outcome of ingesting one stream.
+type FileSummary struct {
+	Name   string `json:"file"`
+	Format string `json:"format"`
+	Counts
+}
+
+// Summary is the outcome of an ingest of several files.
+type Summary struct {
+	Counts
+	Seconds float64       `json:"seconds"`
+	Files   []FileSummary `json:"files"`
+}
+
+// RowError is the error --strict returns for the first bad row.
+type RowError struct {
+	File   string
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("%s: line %d: field %s: %s", e.File, e.Line, e.Field, e.Reason)
+}
+
+// Files ingests the files at paths into st. A file that cannot be read or
+// recognised stops the ingest with an error naming it; files before it stay
+// ingested. Bad rows are quarantined, or with opts.Strict fail the file.
+func Files(ctx context.Context, st Store, paths []string, opts Options) (Summary, error) {
+	start := time.Now()
+	if opts.Geo == nil {
+		g, err := geo.Load()
+		if err != nil {
+			return Summary{}, err
+		}
+		opts.Geo = g
+	}
+	var ins []struct {
+		path string
+		in   input
+	}
+	var total int64
+	for _, p := range paths {
+		list, err := fileInputs(p)
+		if err != nil {
+			return Summary{}, fmt.Errorf("ingest %s: %w", p, err)
+		}
+		for _, in := range list {
+			ins = append(ins, struct {
+				path string
+				in   input
+			}{p, in})
+			total += in.size
+		}
+	}
+	var sum Summary
+	var done atomic.Int64
+	stopProgress := startProgress(opts.Progress, &done, total)
+	defer stopProgress()
+	for _, x := range ins {
+		sha, err := fileSHA256(x.path)
+		if err != nil {
+			return sum, fmt.Errorf("ingest %s: %w", x.path, err)
+		}
+		fs, err := ingestStream(ctx, st, x.in, sha, &done, opts)
+		if err != nil {
+			return sum, fmt.Errorf("ingest %s: %w", x.in.name, err)
+		}
+		sum.Files = append(sum.Files, fs)
+		sum.Counts.Add(fs.Counts)
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	return sum, nil
+}
+
+func startProgress(fn func(done, total int64), done *atomic.Int64, total int64) (stop func()) {
+	if fn == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				fn(done.Load(), total)
+				return
+			case <-t.C:
+				fn(done.Load(), total)
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
+}
+
+// job is one batch of rows on its way from the reader, through a decoding
+// worker, to the writer. The writer takes jobs in reading order and waits
+// on each one's ready channel.
+type job struct {
+	rows  []rawRow
+	recs  []Record
+	err   error // a --strict failure found while decoding
+	ready chan struct{}
+}
+
+type rawRow struct {
+	line   int
+	fields []string
+	bad    *FieldError // the row could not be split into fields
+}
+
+func ingestStream(ctx context.Context, st Store, in input, sha string, done *atomic.Int64, opts Options) (FileSummary, error) {
+	rc, err := in.open(done)
+	if err != nil {
+		return FileSummary{}, err
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 256*1024)
+	file := File{Name: in.name, Geo: opts.Geo}
+	lay, err := detect(br, in.name, opts.Format, file)
+	if err != nil {
+		return FileSummary{}, err
+	}
+	var rows rowReader
+	if lay.format.Headerless {
+		rows = newTSVRows(br)
+	} else {
+		file.Columns = NewColumns(lay.header)
+		cr, err := newCSVRows(br, lay.comma)
+		if err != nil {
+			return FileSummary{}, err
+		}
+		rows = cr
+	}
+	dec, err := lay.format.New(file)
+	if err != nil {
+		return FileSummary{}, fmt.Errorf("%s format: %w", lay.format.Name, err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	w, err := st.BeginFile(ctx, FileInfo{Name: in.name, SHA256: sha, Format: lay.format.Name, Header: lay.header},
+		WriteOptions{Atomic: opts.Strict, Now: now})
+	if err != nil {
+		return FileSummary{}, err
+	}
+	defer w.Close()
+
+	batch := opts.BatchSize
+	if batch <= 0 {
+		batch = 5000
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d := decoder{dec: dec, format: lay.format, header: len(lay.header), file: in.name, strict: opts.Strict}
+
+	work := make(chan *job, workers)
+	order := make(chan *job, workers*2)
+	var readErr error
+	go func() { // reader
+		defer close(work)
+		defer close(order)
+		for {
+			j := &job{ready: make(chan struct{})}
+			for len(j.rows) < batch {
+				line, fields, err := rows.next()
+				if err == io.EOF {
+					break
+				}
+				var fe *FieldError
+				if err != nil && !errors.As(err, &fe) {
+					readErr = err
+					break
+				}
+				j.rows = append(j.rows, rawRow{line: line, fields: fields, bad: fe})
+			}
+			if len(j.rows) == 0 {
+				return
+			}
+			select {
+			case work <- j:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return
+			}
+			if readErr != nil || len(j.rows) < batch {
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				j.recs, j.err = d.decodeAll(j.rows)
+				j.rows = nil
+				close(j.ready)
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer cancel()
+
+	var total Counts
+	for j := range order {
+		<-j.ready
+		if j.err != nil {
+			return FileSummary{}, j.err
+		}
+		if err := ctx.Err(); err != nil {
+			return FileSummary{}, err
+		}
+		c, err := w.Write(ctx, j.recs)
+		if err != nil {
+			return FileSummary{}, fmt.Errorf("write rows from line %d: %w", j.recs[0].Line, err)
+		}
+		total.Add(c)
+	}
+	if readErr != nil {
+		return FileSummary{}, fmt.Errorf("read: %w", readErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return FileSummary{}, err
+	}
+	if err := w.Finish(ctx, total); err != nil {
+		return FileSummary{}, err
+	}
+	return FileSummary{Name: in.name, Format: lay.format.Name, Counts: total}, nil
+}
+
+// decoder turns raw rows into records.
+type decoder struct {
+	dec    Decoder
+	format Format
+	header int // column count of the header; 0 for headerless formats
+	file   string
+	strict bool
+}
+
+func (d decoder) decodeAll(rows []rawRow) ([]Record, error) {
+	recs := make([]Record, len(rows))
+	for i, r := range rows {
+		rec := &recs[i]
+		rec.Line = r.line
+		rec.Raw = rawJSON(r.fields)
+		rec.Hash = hashFields(r.fields)
+		fe := r.bad
+		if fe == nil {
+			fe = d.checkCount(len(r.fields))
+		}
+		if fe == nil {
+			ev, err := d.dec.Decode(r.fields)
+			if err == nil {
+				err = ev.Validate()
+				if err != nil {
+					err = &FieldError{Field: "row", Reason: err.Error()}
+				}
+			}
+			if err != nil {
+				if !errors.As(err, &fe) {
+					fe = &FieldError{Field: "row", Reason: err.Error()}
+				}
+			} else {
+				rec.Event = ev
+			}
+		}
+		if fe != nil {
+			reason := fe.Reason
+			if fe.Value != "" {
+				reason = fmt.Sprintf("%s: %q", fe.Reason, fe.Value)
+			}
+			if d.strict {
+				return nil, &RowError{File: d.file, Line: r.line, Field: fe.Field, Reason: reason}
+			}
+			rec.Reject = &Reject{Field: fe.Field, Reason: reason}
+		}
+	}
+	return recs, nil
+}
+
+func (d decoder) checkCount(n int) *FieldError {
+	if d.format.Headerless {
+		if !containsInt(d.format.FieldCounts, n) {
+			return &FieldError{Field: "row", Reason: fmt.Sprintf("wrong column count: %d, want one of %v", n, d.format.FieldCounts)}
+		}
+		return nil
+	}
+	if n != d.header {
+		return &FieldError{Field: "row", Reason: fmt.Sprintf("wrong column count: %d, want %d", n, d.header)}
+	}
+	return nil
+}
+
+// hashFields hashes a row's fields, separated by a unit separator so that
+// ["ab","c"] and ["a","bc"] differ.
+func hashFields(fields []string) int64 {
+	h := fnv.New64a()
+	for i, f := range fields {
+		if i > 0 {
+			h.Write([]byte{0x1f})
+		}
+		io.WriteString(h, f)
+	}
+	return int64(h.Sum64())
+}
+
+func rawJSON(fields []string) string {
+	if fields == nil {
+		return "[]"
+	}
+	b, err := json.Marshal(fields)
+	if err != nil { // []string always marshals
+		panic(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,416 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"threshold/internal/event"
+	"threshold/internal/ingest"
+)
+
+var _ ingest.Store = (*DB)(nil)
+
+// insertChunk is how many events one INSERT statement carries: large
+// enough to amortise statement overhead, small enough to stay under
+// SQLite's 32766 bound variables.
+const insertChunk = 500
+
+// eventColumns are the events columns an ingest writes, in order.
+var eventColumns = []string{
+	"source", "source_id", "source_version", "date_start", "date_end", "date_precision",
+	"country", "admin1", "place", "latitude", "longitude", "geo_precision",
+	"category", "source_type", "source_subtype", "quad_class", "actor1", "actor2",
+	"fatalities_best", "fatalities_low", "fatalities_high", "goldstein", "tone", "electoral",
+	"source_ref", "raw", "raw_hash", "file_id", "line", "first_ingested", "last_changed",
+}
+
+// BeginFile starts writing one ingested stream. It records the file (or
+// finds it again, when the same content is ingested twice) so that events
+// and rejects point back to it.
+func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.WriteOptions) (ingest.FileWriter, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	w := &fileWriter{db: db, atomic: opts.Atomic, now: now, seen: map[event.Key]struct{}{}}
+	header, err := json.Marshal(f.Header)
+	if err != nil {
+		return nil, err
+	}
+	if f.Header == nil {
+		header = []byte("[]")
+	}
+	if w.atomic {
+		if w.tx, err = db.write.BeginTx(ctx, nil); err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+	}
+	ts := db.timeArg(now())
+	err = w.do(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, db.d.rebind(`
+			INSERT INTO ingest_files (name, sha256, format, header, first_ingested, last_ingested)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (sha256, name) DO UPDATE SET last_ingested = excluded.last_ingested, format = excluded.format
+			RETURNING id`), f.Name, f.SHA256, f.Format, string(header), ts, ts).Scan(&w.fileID)
+	})
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("record file %s: %w", f.Name, db.mapErr(err))
+	}
+	return w, nil
+}
+
+// fileWriter implements ingest.FileWriter.
+type fileWriter struct {
+	db     *DB
+	atomic bool
+	tx     *sql.Tx // the one transaction of an atomic writer
+	now    func() time.Time
+	fileID int64
+	done   bool
+
+	// seen holds the keys this writer has inserted, so that a source id
+	// repeated later in the file is looked up even when sourceEmpty.
+	seen map[event.Key]struct{}
+	// emptyChecked and sourceEmpty cache whether the store held no event
+	// of the file's source when the writer started: then only keys in seen
+	// need looking up, which makes a first load much cheaper.
+	emptyChecked, sourceEmpty bool
+}
+
+// do runs fn in the writer's transaction, or in a new one it commits.
+func (w *fileWriter) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if w.atomic {
+		return fn(w.tx)
+	}
+	tx, err := w.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+type storedEvent struct {
+	id      int64
+	hash    int64
+	version string
+}
+
+func (w *fileWriter) Write(ctx context.Context, recs []ingest.Record) (ingest.Counts, error) {
+	var c ingest.Counts
+	err := w.do(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = w.write(ctx, tx, recs)
+		return err
+	})
+	if err != nil {
+		return ingest.Counts{}, w.db.mapErr(err)
+	}
+	return c, nil
+}
+
+func (w *fileWriter) write(ctx context.Context, tx *sql.Tx, recs []ingest.Record) (ingest.Counts, error) {
+	c := ingest.Counts{Read: len(recs)}
+	existing, err := w.lookup(ctx, tx, recs)
+	if err != nil {
+		return c, err
+	}
+	var (
+		inserts []*ingest.Record
+		updates []update
+		rejects []*ingest.Record
+	)
+	pending := map[event.Key]int{} // key -> index in inserts
+	for i := range recs {
+		r := &recs[i]
+		if r.Reject != nil {
+			rejects = append(rejects, r)
+			c.Rejected++
+			continue
+		}
+		k := r.Event.Key()
+		if j, ok := pending[k]; ok { // repeated within the batch: the later row wins
+			if inserts[j].Hash == r.Hash {
+				c.Unchanged++
+			} else {
+				inserts[j] = r
+				c.Updated++
+			}
+			continue
+		}
+		if ex, ok := existing[k]; ok {
+			if ex.hash == r.Hash || olderVersion(r.Event.Version, ex.version) {
+				c.Unchanged++
+				continue
+			}
+			updates = append(updates, update{id: ex.id, rec: r})
+			existing[k] = storedEvent{id: ex.id, hash: r.Hash, version: r.Event.Version}
+			c.Updated++
+			continue
+		}
+		pending[k] = len(inserts)
+		inserts = append(inserts, r)
+		c.Inserted++
+	}
+	ts := w.db.timeArg(w.now())
+	if err := w.insertEvents(ctx, tx, inserts, ts); err != nil {
+		return c, err
+	}
+	for _, u := range updates {
+		if err := w.updateEvent(ctx, tx, u, ts); err != nil {
+			return c, err
+		}
+	}
+	if err := w.insertRejects(ctx, tx, rejects, ts); err != nil {
+		return c, err
+	}
+	for _, r := range inserts {
+		w.seen[r.Event.Key()] = struct{}{}
+	}
+	return c, nil
+}
+
+type update struct {
+	id  int64
+	rec *ingest.Record
+}
+
+// lookup finds the stored versions of the batch's events.
+func (w *fileWriter) lookup(ctx context.Context, tx *sql.Tx, recs []ingest.Record) (map[event.Key]storedEvent, error) {
+	bySource := map[event.Source][]string{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Reject != nil {
+			continue
+		}
+		if !w.emptyChecked {
+			var n int
+			err := tx.QueryRowContext(ctx, w.db.d.rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE source = ? LIMIT 1) t`),
+				string(r.Event.Source)).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("check source: %w", err)
+			}
+			w.emptyChecked, w.sourceEmpty = true, n == 0
+		}
+		k := r.Event.Key()
+		if w.sourceEmpty {
+			if _, ok := w.seen[k]; !ok {
+				continue
+			}
+		}
+		bySource[k.Source] = append(bySource[k.Source], k.SourceID)
+	}
+	found := map[event.Key]storedEvent{}
+	for src, ids := range bySource {
+		for len(ids) > 0 {
+			n := min(len(ids), insertChunk)
+			chunk := ids[:n]
+			ids = ids[n:]
+			args := make([]any, 0, n+1)
+			args = append(args, string(src))
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			q := `SELECT source_id, id, raw_hash, source_version FROM events WHERE source = ? AND source_id IN (` +
+				placeholders(n) + `)`
+			rows, err := tx.QueryContext(ctx, w.db.d.rebind(q), args...)
+			if err != nil {
+				return nil, fmt.Errorf("look up events: %w", err)
+			}
+			for rows.Next() {
+				var sid string
+				var se storedEvent
+				if err := rows.Scan(&sid, &se.id, &se.hash, &se.version); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				found[event.Key{Source: src, SourceID: sid}] = se
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return found, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func rowPlaceholders(rows, cols int) string {
+	one := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}
+
+func (w *fileWriter) insertEvents(ctx context.Context, tx *sql.Tx, recs []*ingest.Record, ts any) error {
+	cols := len(eventColumns)
+	head := `INSERT INTO events (` + strings.Join(eventColumns, ", ") + `) VALUES `
+	// On a conflict another writer stored the event meanwhile; ours is
+	// dropped and the next ingest compares the two.
+	tail := ` ON CONFLICT (source, source_id) DO NOTHING`
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	args := make([]any, 0, insertChunk*cols)
+	for len(recs) > 0 {
+		n := min(len(recs), insertChunk)
+		args = args[:0]
+		for _, r := range recs[:n] {
+			args = w.appendEventArgs(args, r, ts)
+			args = append(args, ts, ts)
+		}
+		q := w.db.d.rebind(head + rowPlaceholders(n, cols) + tail)
+		var err error
+		if n == insertChunk {
+			if stmt == nil {
+				if stmt, err = tx.PrepareContext(ctx, q); err != nil {
+					return fmt.Errorf("prepare insert: %w", err)
+				}
+			}
+			_, err = stmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("insert events from line %d: %w", recs[0].Line, err)
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+// appendEventArgs appends the values of eventColumns up to and including
+// line; the caller appends the timestamps.
+func (w *fileWriter) appendEventArgs(args []any, r *ingest.Record, ts any) []any {
+	e := &r.Event
+	return append(args,
+		string(e.Source), e.SourceID, e.Version, dateArg(e.DateStart), dateArg(e.DateEnd), int(e.DatePrecision),
+		e.Country, e.Admin1, e.Place, floatArg(e.Latitude), floatArg(e.Longitude), int(e.GeoPrecision),
+		string(e.Category), e.SourceType, e.SourceSubType, e.QuadClass, e.Actor1, e.Actor2,
+		intArg(e.Fatalities.Best), intArg(e.Fatalities.Low), intArg(e.Fatalities.High),
+		floatArg(e.Goldstein), floatArg(e.Tone), e.Electoral,
+		e.SourceRef, r.Raw, r.Hash, w.fileID, r.Line)
+}
+
+func (w *fileWriter) updateEvent(ctx context.Context, tx *sql.Tx, u update, ts any) error {
+	_, err := tx.ExecContext(ctx, w.db.d.rebind(`
+		INSERT INTO event_versions (event_id, source_version, raw, raw_hash, file_id, line, stored_at, replaced_at)
+		SELECT id, source_version, raw, raw_hash, file_id, line, last_changed, ? FROM events WHERE id = ?`), ts, u.id)
+	if err != nil {
+		return fmt.Errorf("keep previous version of event %d: %w", u.id, err)
+	}
+	set := make([]string, 0, len(eventColumns))
+	for _, c := range eventColumns {
+		if c != "first_ingested" && c != "last_changed" && c != "source" && c != "source_id" {
+			set = append(set, c+" = ?")
+		}
+	}
+	args := w.appendEventArgs(nil, u.rec, ts)[2:] // without source, source_id
+	args = append(args, ts, u.id)
+	_, err = tx.ExecContext(ctx, w.db.d.rebind(`UPDATE events SET `+strings.Join(set, ", ")+`, last_changed = ? WHERE id = ?`), args...)
+	if err != nil {
+		return fmt.Errorf("update event %d: %w", u.id, err)
+	}
+	return nil
+}
+
+func (w *fileWriter) insertRejects(ctx context.Context, tx *sql.Tx, recs []*ingest.Record, ts any) error {
+	for len(recs) > 0 {
+		n := min(len(recs), insertChunk)
+		args := make([]any, 0, n*6)
+		for _, r := range recs[:n] {
+			args = append(args, w.fileID, r.Line, r.Reject.Field, r.Reject.Reason, r.Raw, ts)
+		}
+		_, err := tx.ExecContext(ctx, w.db.d.rebind(`INSERT INTO rejects (file_id, line, field, reason, raw, created_at) VALUES `+
+			rowPlaceholders(n, 6)+` ON CONFLICT (file_id, line) DO NOTHING`), args...)
+		if err != nil {
+			return fmt.Errorf("quarantine rows: %w", err)
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
+	err := w.do(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ? WHERE id = ?`),
+			w.db.timeArg(w.now()), total.Read, total.Rejected, w.fileID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish file: %w", err)
+	}
+	if w.atomic {
+		if err := w.tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	w.done = true
+	return nil
+}
+
+func (w *fileWriter) Close() error {
+	if w.atomic && !w.done && w.tx != nil {
+		w.done = true
+		return w.tx.Rollback()
+	}
+	return nil
+}
+
+// olderVersion reports whether release a is known to be older than b:
+// both are given, and compare lower number by number ("21.1" < "23.1").
+func olderVersion(a, b string) bool {
+	if a == "" || b == "" || a == b {
+		return false
+	}
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, err1 := strconv.Atoi(as[i])
+		y, err2 := strconv.Atoi(bs[i])
+		if err1 != nil || err2 != nil {
+			return as[i] < bs[i]
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return len(as) < len(bs)
+}
+
+func dateArg(t time.Time) string { return t.Format(time.DateOnly) }
+
+func floatArg(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+func intArg(n *int) any {
+	if n == nil {
+		return nil
+	}
+	return int64(*n)
+}
+
+// timeArg formats a timestamp for the dialect: RFC 3339 text in SQLite,
+// timestamptz in PostgreSQL.
+func (db *DB) timeArg(t time.Time) any {
+	if db.d.name == "sqlite" {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UTC()
+}

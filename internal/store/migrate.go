@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// migrations holds one directory per dialect, with identical version
+// lists (a test checks this): migrations/sqlite/00001_events.sql and
+// migrations/postgres/00001_events.sql are the same change.
+//
+//go:embed migrations
+var migrations embed.FS
+
+// migrationLockID is the PostgreSQL advisory lock that serialises
+// migrations when several servers start at once.
+const migrationLockID = 0x7468726573686f6c // "threshol"
+
+func (db *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	dialect := goose.DialectSQLite3
+	if db.d.name == "postgres" {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, db.write, sub, opts...)
+}
+
+// Migrate brings the schema up to date, each migration in its own
+// transaction. It is safe to run from several processes at once.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var applied []string
+	for _, r := range res {
+		applied = append(applied, r.Source.Path)
+	}
+	return applied, nil
+}
+
+// SchemaVersion returns the applied and the latest known schema versions.
+func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("schema version: %w", err)
+	}
+	srcs := p.ListSources()
+	if len(srcs) > 0 {
+		latest = srcs[len(srcs)-1].Version
+	}
+	return current, latest, nil
+}
