@@ -13,6 +13,14 @@ import (
 // ErrUnknown is returned when a code or name matches no country.
 var ErrUnknown = errors.New("unknown country")
 
+// ErrNoStateOnDate is returned, together with ErrUnknown, by FromGW and
+// FromCOW when the code is known but its state was not in the state list on
+// the date asked: South Sudan (626) before 2011-07-09, South Yemen (680)
+// after 1990-05-21. Sources sometimes code a territory with the number of
+// the state it became (UCDP DECO codes Namibia's 1989 election as 565);
+// callers who want the territory regardless can retry with a zero date.
+var ErrNoStateOnDate = errors.New("no state with this code on that date")
+
 // Country is one row of the code table.
 type Country struct {
 	ISO3 string // ISO 3166-1 alpha-3; XKX for Kosovo
@@ -44,14 +52,16 @@ func Load() (*Table, error) {
 
 // FromGW resolves a Gleditsch-Ward state number as it applied on date on.
 // A zero on skips the date check. The error wraps ErrUnknown when the code
-// is not in the table or its state did not exist on that date.
+// is not in the table, and also ErrNoStateOnDate when its state did not
+// exist on that date.
 func (t *Table) FromGW(code int, on time.Time) (string, error) {
 	return resolveState("GW", t.gw, code, on)
 }
 
 // FromCOW resolves a Correlates of War state number as it applied on date on.
 // A zero on skips the date check. The error wraps ErrUnknown when the code
-// is not in the table or its state did not exist on that date.
+// is not in the table, and also ErrNoStateOnDate when its state did not
+// exist on that date.
 func (t *Table) FromCOW(code int, on time.Time) (string, error) {
 	return resolveState("COW", t.cow, code, on)
 }

@@ -31,5 +31,5 @@ func resolveState(system string, spans map[int][]span, code int, on time.Time) (
 			return s.iso3, nil
 		}
 	}
-	return "", fmt.Errorf("%s code %d on %s: no such state on that date: %w", system, code, on.Format(time.DateOnly), ErrUnknown)
+	return "", fmt.Errorf("%s code %d on %s: %w: %w", system, code, on.Format(time.DateOnly), ErrNoStateOnDate, ErrUnknown)
 }

@@ -293,6 +293,15 @@ func buildStates(codelist, panel, gw, cow []map[string]string, known map[string]
 	}
 
 	col := map[string]string{"GW": "gwn", "COW": "cown"}
+	byCode := map[stateKey][]map[string]string{} // panel rows by code
+	for _, p := range panel {
+		for system, c := range col {
+			if code, err := strconv.Atoi(p[c]); err == nil {
+				k := stateKey{system, code}
+				byCode[k] = append(byCode[k], p)
+			}
+		}
+	}
 	var out []state
 	for _, s := range rows {
 		k := stateKey{s.System, s.Code}
@@ -303,9 +312,9 @@ func buildStates(codelist, panel, gw, cow []map[string]string, known map[string]
 			from, _ := strconv.Atoi(s.Start[:4])
 			to, _ := strconv.Atoi(s.End[:4])
 			set := map[string]bool{}
-			for _, p := range panel {
+			for _, p := range byCode[k] {
 				y, _ := strconv.Atoi(p["year"])
-				if p[col[s.System]] == strconv.Itoa(s.Code) && p["iso3c"] != "" && y >= from && y <= to {
+				if p["iso3c"] != "" && y >= from && y <= to {
 					set[p["iso3c"]] = true
 				}
 			}
@@ -377,8 +386,6 @@ func checkPanel(panel []map[string]string, states []state) error {
 				return fmt.Errorf("panel %s %s: %w", system, c, err)
 			}
 			got := iso[stateKey{system, code}]
-			// countrycode's Vietnam row carries GW 815 for 1816-1893; the
-			// state list agrees, so no exception is needed here.
 			if got == nil || !got[p["iso3c"]] || len(got) != 1 {
 				msg := fmt.Sprintf("panel %s %s %d -> %s, state table has %v", p["country.name.en"], system, code, p["iso3c"], got)
 				if !seen[msg] {
