@@ -30,7 +30,8 @@
 //
 // Sudan (625, FIPS SU) is SDN for every date; its figures before 2011-07-09
 // include the south. South Sudan (626, FIPS OD) is SSD and exists only from
-// 2011-07-09: FromGW and FromCOW report ErrUnknown for 626 before that date.
+// 2011-07-09: FromGW and FromCOW report ErrNoStateOnDate (which also matches
+// ErrUnknown) for 626 before that date.
 //
 // FIPS 10-4 codes are read as GDELT writes them, not as ISO alpha-2 codes:
 // CG is the Democratic Republic of the Congo (COD), CF the Republic of the
@@ -40,11 +41,15 @@
 //
 // # Dates
 //
-// FromGW and FromCOW take the date the code is used for: a code resolves
-// only on dates its state is in the state list (membership intervals from
-// Gleditsch & Ward and COW, with "still a member at the end of the list"
-// read as open-ended). GW 345 stays valid after 2006-06-04 because UCDP
-// keeps coding Serbia as 345. A zero time.Time skips the date check.
+// FromGW and FromCOW take the date the code is used for, read as a calendar
+// date in its own location: a code resolves only on dates its state is in
+// the state list (membership intervals from Gleditsch & Ward and COW, with
+// "still a member at the end of the list" read as open-ended), and
+// otherwise returns ErrNoStateOnDate. So GW 680 (South Yemen) fails after
+// 1990-05-21, COW 255 (Germany) fails between 1945 and 1990, when COW uses
+// 260 and 265. GW 345 stays valid after 2006-06-04 because UCDP keeps coding
+// Serbia as 345. A zero time.Time skips the date check and gives the code's
+// latest meaning.
 //
 // # Data
 //

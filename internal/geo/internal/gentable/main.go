@@ -55,8 +55,8 @@ var successors = map[string]string{
 // the code list resolves, keyed by system and code.
 var stateOverrides = map[stateKey]string{
 	// countrycode gives Vietnam the GW code 815, GW's pre-1893 Vietnam; GW
-	// (and UCDP) code the Democratic Republic of Vietnam, later unified
-	// Vietnam, as 816 from 1954.
+	// codes the Democratic Republic of Vietnam, later unified
+	// Vietnam, as 816 from 1954, and so does ACLED's gwcode column.
 	{"GW", 816}: "VNM",
 }
 
