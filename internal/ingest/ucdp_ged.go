@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"threshold/internal/event"
@@ -19,6 +21,10 @@ import (
 //     or where_description);
 //   - the 14-column extract (id, year, month, day, country,
 //     type_of_violence as text, ..., low_death, best_death, high_death).
+//     It gives only the start day, so its events are one-day, Day
+//     precision events; its places have no precision (GeoUnknown: the
+//     extract keeps essentially where_prec 1-2 events but does not say
+//     which) and no admin-1 area.
 //
 // Columns are found by name, so any other subset or order that keeps the
 // needed columns reads too. The header also matches UCDP DECO and
@@ -85,7 +91,7 @@ var (
 	ucdpCompactRE = regexp.MustCompile(`(?i)^ged(\d\d)(\d)(?:\D|$)`)
 	// Country releases: GEDEvent_syria_652.1601.1911 (GW code, first and
 	// last month as YYMM).
-	ucdpCountryReleaseRE = regexp.MustCompile(`(?:^|[_\-. ])(\d{2,3}\.\d{4}\.\d{4})(?:\D|$)`)
+	ucdpCountryReleaseRE = regexp.MustCompile(`(?:^|[_\-. ])(\d{2,3}\.\d{4}\.(\d\d)(\d\d))(?:\D|$)`)
 )
 
 // ucdpVersion reads the release from a file name, or gives "".
@@ -94,13 +100,17 @@ var (
 //	GEDEvent_v25_0_1.csv               -> 25.0.1 (Candidate, January 2025)
 //	GEDEvent_v24_01_24_03.csv          -> 24.01.24.03 (Candidate, quarterly)
 //	ged211_precise_location_subset.csv -> 21.1
-//	GEDEvent_syria_652.1601.1911.csv   -> 652.1601.1911
+//	GEDEvent_syria_652.1601.1911.csv   -> 19.1.652.1601.1911
 //	DECO_v1.0_excl_kenya.csv           -> 1.0
 //
-// The Syria file is a country release (all clear events of GW 652 from
-// 2016-01 to 2019-11, on the GED 19.1 codebook) that belongs to no yearly
-// GED release; its own name is its version, so it is never mistaken for
-// GED 19.1, whose events it does not match one to one.
+// The Syria file is a country release: all clear events of GW 652 from
+// 2016-01 to 2019-11, on the codebook of GED 19.1, the yearly release
+// before its end month (yearly releases come out mid-year, so an end month
+// from July on means that year's release, earlier the previous year's).
+// Its version is that release followed by its own name. It is not GED
+// 19.1, whose events it does not match one to one (it keeps events below
+// the 25-death threshold), but it sorts as releases compare, number by
+// number: after 19.1 and the 19.0.x Candidate releases, before 20.1.
 func ucdpVersion(name string) string {
 	base := path.Base(strings.ReplaceAll(name, `\`, "/"))
 	if m := ucdpQuarterRE.FindStringSubmatch(base); m != nil {
@@ -117,7 +127,11 @@ func ucdpVersion(name string) string {
 		return m[1] + "." + m[2]
 	}
 	if m := ucdpCountryReleaseRE.FindStringSubmatch(base); m != nil {
-		return m[1]
+		yy, _ := strconv.Atoi(m[2])
+		if mm, _ := strconv.Atoi(m[3]); mm < 7 {
+			yy = (yy + 99) % 100
+		}
+		return fmt.Sprintf("%02d.1.%s", yy, m[1])
 	}
 	return ""
 }

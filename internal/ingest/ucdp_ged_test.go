@@ -126,7 +126,7 @@ var gedRow41 = map[string]string{
 }
 
 var gedEvent41 = event.Event{
-	Source: event.UCDPGED, SourceID: "900002", Version: "652.1601.1911",
+	Source: event.UCDPGED, SourceID: "900002", Version: "19.1.652.1601.1911",
 	DateStart: ucdpCivil("2016-01-01"), DateEnd: ucdpCivil("2016-01-01"), DatePrecision: event.Day,
 	Country: "SYR", Admin1: "Homs Governorate", Place: "Example village",
 	Latitude: ucdpFloat(34.8), Longitude: ucdpFloat(36.7), GeoPrecision: event.Exact,
@@ -369,7 +369,10 @@ func TestUCDPVersion(t *testing.T) {
 		{"GEDEvent_v24_01_24_03.csv", "24.01.24.03"},
 		{"ged211_precise_location_subset_global.csv", "21.1"},
 		{"ged191.csv", "19.1"},
-		{"GEDEvent_syria_652.1601.1911.csv", "652.1601.1911"},
+		{"GEDEvent_syria_652.1601.1911.csv", "19.1.652.1601.1911"},
+		{"GEDEvent_iraq_645.1801.2003.csv", "19.1.645.1801.2003"},
+		{"GEDEvent_x_999.0001.0012.csv", "00.1.999.0001.0012"},
+		{"GEDEvent_x_999.9901.0001.csv", "99.1.999.9901.0001"},
 		{"DECO_v1.0_excl_kenya_southsudan.csv", "1.0"},
 		{"DECO_v.1.0.csv", "1.0"},
 		{"events.csv", ""},
@@ -599,7 +602,7 @@ func TestUCDPGEDRealFiles(t *testing.T) {
 			check: map[int]int{2013: 3396, 2014: 3493, 2017: 1848}},
 		{file: "GEDEvent_v23_1_mexico.csv", version: "23.1", country: "MEX", rows: 18957,
 			check: map[int]int{2010: 6215, 2018: 11954, 2021: 16934}},
-		{file: "GEDEvent_syria_652.1601.1911.csv.gz", version: "652.1601.1911", country: "SYR", rows: 16566,
+		{file: "GEDEvent_syria_652.1601.1911.csv.gz", version: "19.1.652.1601.1911", country: "SYR", rows: 16566,
 			check: map[int]int{2016: 48710, 2017: 33316, 2018: 20251, 2019: 10060}},
 		{file: "ged211_precise_location_subset_global.csv.gz", version: "21.1", rows: 175322},
 	}
