@@ -286,7 +286,8 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 				}
 				j.rows = append(j.rows, rawRow{line: line, fields: fields, bad: fe})
 			}
-			if len(j.rows) == 0 {
+			n := len(j.rows) // a worker clears j.rows once it has decoded them
+			if n == 0 {
 				return
 			}
 			select {
@@ -299,7 +300,7 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 			case <-ctx.Done():
 				return
 			}
-			if readErr != nil || len(j.rows) < batch {
+			if readErr != nil || n < batch {
 				return
 			}
 		}
