@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -92,6 +93,11 @@ func (e *Event) Validate() error {
 		return fmt.Errorf("category %q is not in the taxonomy", e.Category)
 	case (e.Latitude == nil) != (e.Longitude == nil):
 		return fmt.Errorf("latitude and longitude must both be given or both be absent")
+	}
+	for _, f := range []*float64{e.Latitude, e.Longitude, e.Goldstein, e.Tone} {
+		if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+			return fmt.Errorf("value %g is not a finite number", *f)
+		}
 	}
 	if e.Latitude != nil && (*e.Latitude < -90 || *e.Latitude > 90) {
 		return fmt.Errorf("latitude %g is out of range", *e.Latitude)

@@ -100,15 +100,13 @@ func OptInt(field, s string) (*int, error) {
 }
 
 // OptFloat parses an optional decimal number; "", "NA" and "NULL" give nil.
+// NaN and infinities are errors: no source means them as values.
 func OptFloat(field, s string) (*float64, error) {
-	if isNA(s) {
-		return nil, nil
+	v, ok, err := Float(field, s)
+	if err != nil || !ok {
+		return nil, err
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return nil, &FieldError{Field: field, Value: s, Reason: "not a number"}
-	}
-	return &f, nil
+	return &v, nil
 }
 
 // Coordinates parses a latitude and longitude. Both absent gives nils; one
