@@ -174,6 +174,7 @@ type eventJSON struct {
 	File           string   `json:"file"`
 	Line           int      `json:"line"`
 	Raw            []string `json:"raw"`
+	RawColumns     []string `json:"raw_columns,omitempty"`
 }
 
 func toJSON(s event.Stored) eventJSON {
@@ -186,7 +187,7 @@ func toJSON(s event.Stored) eventJSON {
 		QuadClass: s.QuadClass, Actor1: s.Actor1, Actor2: s.Actor2,
 		FatalitiesBest: s.Fatalities.Best, FatalitiesLow: s.Fatalities.Low, FatalitiesHigh: s.Fatalities.High,
 		Goldstein: s.Goldstein, Tone: s.Tone, Electoral: s.Electoral, SourceRef: s.SourceRef,
-		File: s.File, Line: s.Line, Raw: s.Raw,
+		File: s.File, Line: s.Line, Raw: s.Raw, RawColumns: s.Columns,
 	}
 }
 
@@ -213,7 +214,7 @@ func (g *geoJSONWriter) write(s event.Stored) error {
 		return nil
 	}
 	props := toJSON(s)
-	props.Raw = nil
+	props.Raw, props.RawColumns = nil, nil
 	b, err := json.Marshal(struct {
 		Type       string    `json:"type"`
 		Geometry   any       `json:"geometry"`

@@ -17,9 +17,10 @@ type Filter struct {
 type Stored struct {
 	ID int64
 	Event
-	Raw  []string // the source row's fields
-	File string   // the file the current version came from
-	Line int      // its line in that file
+	Raw     []string // the source row's fields, exactly as published
+	Columns []string // the source file's column names; nil for headerless formats
+	File    string   // the file the current version came from
+	Line    int      // the line in that file where the row starts
 }
 
 // Period is one cell of an aggregate: a country (and admin-1 area) in one

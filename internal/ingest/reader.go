@@ -259,12 +259,15 @@ func parseHeader(line []byte, comma rune) ([]string, error) {
 	return hdr, nil
 }
 
-// rowReader yields the data rows of a stream with their line numbers.
+// rowReader yields the data rows of a stream with their line numbers and
+// byte ranges.
 type rowReader interface {
-	// next returns the next row. A row that cannot be split into fields
-	// comes back with err set to a *FieldError and the reader positioned
-	// after it; io.EOF ends the stream.
-	next() (line int, fields []string, err error)
+	// next returns the next row and the offset just past it. A row that
+	// cannot be split into fields comes back with err set to a *FieldError
+	// and the reader positioned after it; io.EOF ends the stream.
+	next() (line int, end int64, fields []string, err error)
+	// offset returns the stream offset where the next row starts.
+	offset() int64
 }
 
 // csvRows reads RFC 4180 CSV (or TSV with quoting) after the header.
@@ -280,17 +283,19 @@ func newCSVRows(r io.Reader, comma rune) (*csvRows, error) {
 	return &csvRows{r: cr}, nil
 }
 
-func (c *csvRows) next() (int, []string, error) {
+func (c *csvRows) offset() int64 { return c.r.InputOffset() }
+
+func (c *csvRows) next() (int, int64, []string, error) {
 	rec, err := c.r.Read()
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return pe.StartLine, nil, &FieldError{Field: "row", Reason: "malformed CSV: " + pe.Err.Error()}
+			return pe.StartLine, c.r.InputOffset(), nil, &FieldError{Field: "row", Reason: "malformed CSV: " + pe.Err.Error()}
 		}
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
 	line, _ := c.r.FieldPos(0)
-	return line, rec, nil
+	return line, c.r.InputOffset(), rec, nil
 }
 
 // tsvRows splits lines on tabs with no quoting, as GDELT files need: a
@@ -298,30 +303,94 @@ func (c *csvRows) next() (int, []string, error) {
 type tsvRows struct {
 	s    *bufio.Scanner
 	line int
+	off  int64
 }
 
 func newTSVRows(r io.Reader) *tsvRows {
 	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 64*1024), maxHeaderLine)
+	s.Split(scanLinesKeepEnd)
 	return &tsvRows{s: s}
 }
 
-func (t *tsvRows) next() (int, []string, error) {
+// scanLinesKeepEnd is bufio.ScanLines keeping the line end, so that byte
+// offsets stay exact.
+func scanLinesKeepEnd(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i+1], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+func (t *tsvRows) offset() int64 { return t.off }
+
+func (t *tsvRows) next() (int, int64, []string, error) {
 	for t.s.Scan() {
 		t.line++
-		text := strings.TrimRight(t.s.Text(), "\r")
+		tok := t.s.Bytes()
+		t.off += int64(len(tok))
+		text := strings.TrimRight(string(tok), "\r\n")
 		if text == "" {
 			continue
 		}
-		return t.line, strings.Split(text, "\t"), nil
+		return t.line, t.off, strings.Split(text, "\t"), nil
 	}
 	if err := t.s.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return t.line + 1, nil, fmt.Errorf("line %d: longer than %d bytes", t.line+1, maxHeaderLine)
+			return t.line + 1, t.off, nil, fmt.Errorf("line %d: longer than %d bytes", t.line+1, maxHeaderLine)
 		}
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	return 0, nil, io.EOF
+	return 0, 0, nil, io.EOF
+}
+
+// SplitRow splits the raw bytes of one stored row into fields, the way
+// the row was read: sep is the file's separator (",", ";", "\t") for CSV
+// with quoting, or "tsv" for tab-separated lines without quoting.
+func SplitRow(sep string, raw []byte) ([]string, error) {
+	if sep == "tsv" {
+		return strings.Split(strings.TrimRight(string(raw), "\r\n"), "\t"), nil
+	}
+	r := csv.NewReader(bytes.NewReader(raw))
+	r.FieldsPerRecord = -1
+	if sep != "" {
+		r.Comma = []rune(sep)[0]
+	}
+	return r.Read()
+}
+
+// recorder keeps the bytes read through it from offset base on, so that
+// the rows of a batch can be stored as they were in the file.
+type recorder struct {
+	r    io.Reader
+	buf  []byte
+	base int64 // stream offset of buf[0]
+}
+
+func (rc *recorder) Read(p []byte) (int, error) {
+	n, err := rc.r.Read(p)
+	rc.buf = append(rc.buf, p[:n]...)
+	return n, err
+}
+
+// take returns a copy of the stream's bytes [from, to) and forgets every
+// byte before to.
+func (rc *recorder) take(from, to int64) []byte {
+	out := bytes.Clone(rc.buf[from-rc.base : to-rc.base])
+	rest := copy(rc.buf, rc.buf[to-rc.base:])
+	rc.buf = rc.buf[:rest]
+	rc.base = to
+	return out
+}
+
+// skip forgets every byte before to.
+func (rc *recorder) skip(to int64) {
+	rest := copy(rc.buf, rc.buf[to-rc.base:])
+	rc.buf = rc.buf[:rest]
+	rc.base = to
 }
 
 // countingReader counts the bytes read through it, for progress.

@@ -2,8 +2,9 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -21,7 +22,8 @@ import (
 // row to quarantine.
 type Record struct {
 	Line   int         // line in the file where the row starts, 1-based
-	Raw    string      // the row's fields as a JSON array of strings, for provenance
+	Offset int64       // byte offset of the row in the (decompressed) stream
+	Length int         // bytes of the row, line end included
 	Hash   int64       // FNV-1a of the row's fields: equal rows have equal hashes
 	Event  event.Event // the decoded event; zero if Reject is set
 	Reject *Reject     // why the row is quarantined; nil for a good row
@@ -29,8 +31,46 @@ type Record struct {
 
 // Reject says why a row was quarantined.
 type Reject struct {
-	Field  string // the column at fault, or "row" for the row as a whole
-	Reason string
+	Field  string   // the column at fault, or "row" for the row as a whole
+	Reason string   //
+	Fields []string // the row's fields as read; nil if it could not be split
+}
+
+// Batch is a run of consecutive rows of one stream, written in one
+// transaction together with the block of source bytes they came from.
+type Batch struct {
+	Block   Block
+	Records []Record
+}
+
+// Block is a run of a stream's bytes as read from the file, kept so that
+// every stored event points to its source row exactly as published.
+type Block struct {
+	Offset int64  // stream offset of the first byte
+	Length int    // uncompressed length
+	Data   []byte // gzip of the bytes [Offset, Offset+Length)
+}
+
+// ReadBlock decompresses a block's data.
+func ReadBlock(data []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("read block: %w", err)
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
+}
+
+func compressBlock(raw []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(raw) / 4)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil { // only for an invalid level
+		panic(err)
+	}
+	zw.Write(raw) // writes to a bytes.Buffer cannot fail
+	zw.Close()
+	return buf.Bytes()
 }
 
 // FileInfo identifies one stream being ingested.
@@ -39,6 +79,10 @@ type FileInfo struct {
 	SHA256 string   // of the file's bytes as stored on disk
 	Format string   // format name
 	Header []string // column names; nil for headerless formats
+	// Separator is how the stream's rows split into fields: ",", ";" or
+	// "\t" for CSV with quoting, "tsv" for tab-separated lines without
+	// quoting (GDELT). SplitRow takes it.
+	Separator string
 }
 
 // Counts are what an ingest did with the rows it read.
@@ -77,8 +121,9 @@ type WriteOptions struct {
 // id are applied in order: a later row with different content updates the
 // earlier one.
 type FileWriter interface {
-	// Write stores a batch of records, in order, and says what it did.
-	Write(ctx context.Context, recs []Record) (Counts, error)
+	// Write stores a batch's records, in order, with its block, and says
+	// what it did.
+	Write(ctx context.Context, b *Batch) (Counts, error)
 	// Finish marks the stream as completely ingested (and commits, if
 	// Atomic) with its totals.
 	Finish(ctx context.Context, total Counts) error
@@ -205,13 +250,16 @@ func startProgress(fn func(done, total int64), done *atomic.Int64, total int64) 
 // on each one's ready channel.
 type job struct {
 	rows  []rawRow
-	recs  []Record
+	raw   []byte // the rows' bytes as read, compressed by the worker
+	batch Batch
 	err   error // a --strict failure found while decoding
 	ready chan struct{}
 }
 
 type rawRow struct {
 	line   int
+	start  int64 // stream offset of the row's first byte
+	end    int64 // stream offset just past the row
 	fields []string
 	bad    *FieldError // the row could not be split into fields
 }
@@ -222,15 +270,18 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 		return FileSummary{}, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 256*1024)
+	rec := &recorder{r: rc}
+	br := bufio.NewReaderSize(rec, 256*1024)
 	file := File{Name: in.name, Geo: opts.Geo}
 	lay, err := detect(br, in.name, opts.Format, file)
 	if err != nil {
 		return FileSummary{}, err
 	}
 	var rows rowReader
+	sep := string(lay.comma)
 	if lay.format.Headerless {
 		rows = newTSVRows(br)
+		sep = "tsv"
 	} else {
 		file.Columns = NewColumns(lay.header)
 		cr, err := newCSVRows(br, lay.comma)
@@ -247,7 +298,7 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 	if now == nil {
 		now = time.Now
 	}
-	w, err := st.BeginFile(ctx, FileInfo{Name: in.name, SHA256: sha, Format: lay.format.Name, Header: lay.header},
+	w, err := st.BeginFile(ctx, FileInfo{Name: in.name, SHA256: sha, Format: lay.format.Name, Header: lay.header, Separator: sep},
 		WriteOptions{Atomic: opts.Strict, Now: now})
 	if err != nil {
 		return FileSummary{}, err
@@ -272,10 +323,13 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 	go func() { // reader
 		defer close(work)
 		defer close(order)
+		rec.skip(rows.offset()) // the header
 		for {
 			j := &job{ready: make(chan struct{})}
+			start := rows.offset()
 			for len(j.rows) < batch {
-				line, fields, err := rows.next()
+				from := rows.offset()
+				line, end, fields, err := rows.next()
 				if err == io.EOF {
 					break
 				}
@@ -284,7 +338,11 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 					readErr = err
 					break
 				}
-				j.rows = append(j.rows, rawRow{line: line, fields: fields, bad: fe})
+				j.rows = append(j.rows, rawRow{line: line, start: from, end: end, fields: fields, bad: fe})
+			}
+			if len(j.rows) > 0 {
+				j.batch.Block = Block{Offset: start, Length: int(rows.offset() - start)}
+				j.raw = rec.take(start, rows.offset())
 			}
 			n := len(j.rows) // a worker clears j.rows once it has decoded them
 			if n == 0 {
@@ -311,8 +369,9 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				j.recs, j.err = d.decodeAll(j.rows)
-				j.rows = nil
+				j.batch.Records, j.err = d.decodeAll(j.rows)
+				j.batch.Block.Data = compressBlock(j.raw)
+				j.rows, j.raw = nil, nil
 				close(j.ready)
 			}
 		}()
@@ -329,9 +388,9 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 		if err := ctx.Err(); err != nil {
 			return FileSummary{}, err
 		}
-		c, err := w.Write(ctx, j.recs)
+		c, err := w.Write(ctx, &j.batch)
 		if err != nil {
-			return FileSummary{}, fmt.Errorf("write rows from line %d: %w", j.recs[0].Line, err)
+			return FileSummary{}, fmt.Errorf("write rows from line %d: %w", j.batch.Records[0].Line, err)
 		}
 		total.Add(c)
 	}
@@ -360,8 +419,7 @@ func (d decoder) decodeAll(rows []rawRow) ([]Record, error) {
 	recs := make([]Record, len(rows))
 	for i, r := range rows {
 		rec := &recs[i]
-		rec.Line = r.line
-		rec.Raw = rawJSON(r.fields)
+		rec.Line, rec.Offset, rec.Length = r.line, r.start, int(r.end-r.start)
 		rec.Hash = hashFields(r.fields)
 		fe := r.bad
 		if fe == nil {
@@ -391,7 +449,7 @@ func (d decoder) decodeAll(rows []rawRow) ([]Record, error) {
 			if d.strict {
 				return nil, &RowError{File: d.file, Line: r.line, Field: fe.Field, Reason: reason}
 			}
-			rec.Reject = &Reject{Field: fe.Field, Reason: reason}
+			rec.Reject = &Reject{Field: fe.Field, Reason: reason, Fields: r.fields}
 		}
 	}
 	return recs, nil
@@ -421,15 +479,4 @@ func hashFields(fields []string) int64 {
 		io.WriteString(h, f)
 	}
 	return int64(h.Sum64())
-}
-
-func rawJSON(fields []string) string {
-	if fields == nil {
-		return "[]"
-	}
-	b, err := json.Marshal(fields)
-	if err != nil { // []string always marshals
-		panic(err)
-	}
-	return string(b)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -73,9 +72,13 @@ func (db *DB) Events(ctx context.Context, f event.Filter, p Page, fn func(event.
 		return fmt.Errorf("query events: %w", err)
 	}
 	defer rows.Close()
+	raw := newRawReader(db)
 	for rows.Next() {
-		s, err := db.scanEvent(rows)
+		s, ref, err := db.scanEvent(rows)
 		if err != nil {
+			return err
+		}
+		if err := raw.fill(ctx, &s, ref); err != nil {
 			return err
 		}
 		if err := fn(s); err != nil {
@@ -89,9 +92,12 @@ func (db *DB) Events(ctx context.Context, f event.Filter, p Page, fn func(event.
 func (db *DB) Event(ctx context.Context, k event.Key) (event.Stored, error) {
 	row := db.read.QueryRowContext(ctx, db.d.rebind(selectEvents+` WHERE e.source = ? AND e.source_id = ?`),
 		string(k.Source), k.SourceID)
-	s, err := db.scanEvent(row)
+	s, ref, err := db.scanEvent(row)
 	if err != nil {
 		return event.Stored{}, fmt.Errorf("event %s: %w", k, db.mapErr(err))
+	}
+	if err := newRawReader(db).fill(ctx, &s, ref); err != nil {
+		return event.Stored{}, err
 	}
 	return s, nil
 }
@@ -101,13 +107,15 @@ const selectEvents = `SELECT e.id, e.source, e.source_id, e.source_version, e.da
 	e.country, e.admin1, e.place, e.latitude, e.longitude, e.geo_precision, e.category,
 	e.source_type, e.source_subtype, e.quad_class, e.actor1, e.actor2,
 	e.fatalities_best, e.fatalities_low, e.fatalities_high, e.goldstein, e.tone, e.electoral,
-	e.source_ref, e.raw, f.name, e.line
+	e.source_ref, f.name, e.line, e.file_id, e.raw_offset, e.raw_length, f.separator, f.header
 	FROM events e JOIN ingest_files f ON f.id = e.file_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
-func (db *DB) scanEvent(sc scanner) (event.Stored, error) {
+func (db *DB) scanEvent(sc scanner) (event.Stored, rawRef, error) {
 	var (
+		ref                  rawRef
+		header               any
 		s                    event.Stored
 		src, cat             string
 		start, end           any
@@ -115,33 +123,30 @@ func (db *DB) scanEvent(sc scanner) (event.Stored, error) {
 		lat, lon, gold, tone sql.NullFloat64
 		best, low, high      sql.NullInt64
 		electoral            any
-		raw                  any
 	)
 	e := &s.Event
 	err := sc.Scan(&s.ID, &src, &e.SourceID, &e.Version, &start, &end, &datePrec,
 		&e.Country, &e.Admin1, &e.Place, &lat, &lon, &geoPrec, &cat,
 		&e.SourceType, &e.SourceSubType, &e.QuadClass, &e.Actor1, &e.Actor2,
 		&best, &low, &high, &gold, &tone, &electoral,
-		&e.SourceRef, &raw, &s.File, &s.Line)
+		&e.SourceRef, &s.File, &s.Line, &ref.fileID, &ref.offset, &ref.length, &ref.sep, &header)
 	if err != nil {
-		return s, err
+		return s, ref, err
 	}
+	ref.header = string(scanBytes(header))
 	e.Source, e.Category = event.Source(src), event.Category(cat)
 	e.DatePrecision, e.GeoPrecision = event.DatePrecision(datePrec), event.GeoPrecision(geoPrec)
 	if e.DateStart, err = scanDate(start); err != nil {
-		return s, err
+		return s, ref, err
 	}
 	if e.DateEnd, err = scanDate(end); err != nil {
-		return s, err
+		return s, ref, err
 	}
 	e.Latitude, e.Longitude = nullFloat(lat), nullFloat(lon)
 	e.Goldstein, e.Tone = nullFloat(gold), nullFloat(tone)
 	e.Fatalities = event.Fatalities{Best: nullInt(best), Low: nullInt(low), High: nullInt(high)}
 	e.Electoral = scanBool(electoral)
-	if err := json.Unmarshal(scanBytes(raw), &s.Raw); err != nil {
-		return s, fmt.Errorf("event %d: raw row: %w", s.ID, err)
-	}
-	return s, nil
+	return s, ref, nil
 }
 
 // scanDate reads a date column: text in SQLite, DATE (time.Time) in

@@ -26,7 +26,7 @@ var eventColumns = []string{
 	"country", "admin1", "place", "latitude", "longitude", "geo_precision",
 	"category", "source_type", "source_subtype", "quad_class", "actor1", "actor2",
 	"fatalities_best", "fatalities_low", "fatalities_high", "goldstein", "tone", "electoral",
-	"source_ref", "raw", "raw_hash", "file_id", "line", "first_ingested", "last_changed",
+	"source_ref", "raw_hash", "file_id", "line", "raw_offset", "raw_length", "first_ingested", "last_changed",
 }
 
 // BeginFile starts writing one ingested stream. It records the file (or
@@ -53,10 +53,11 @@ func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.Writ
 	ts := db.timeArg(now())
 	err = w.do(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, db.d.rebind(`
-			INSERT INTO ingest_files (name, sha256, format, header, first_ingested, last_ingested)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (sha256, name) DO UPDATE SET last_ingested = excluded.last_ingested, format = excluded.format
-			RETURNING id`), f.Name, f.SHA256, f.Format, string(header), ts, ts).Scan(&w.fileID)
+			INSERT INTO ingest_files (name, sha256, format, header, separator, first_ingested, last_ingested)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (sha256, name) DO UPDATE SET last_ingested = excluded.last_ingested,
+				format = excluded.format, header = excluded.header, separator = excluded.separator
+			RETURNING id`), f.Name, f.SHA256, f.Format, string(header), f.Separator, ts, ts).Scan(&w.fileID)
 	})
 	if err != nil {
 		w.Close()
@@ -105,11 +106,18 @@ type storedEvent struct {
 	version string
 }
 
-func (w *fileWriter) Write(ctx context.Context, recs []ingest.Record) (ingest.Counts, error) {
+func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts, error) {
 	var c ingest.Counts
 	err := w.do(ctx, func(tx *sql.Tx) error {
-		var err error
-		c, err = w.write(ctx, tx, recs)
+		// The block goes first: the batch's events and rejects point into it.
+		// Ingesting the same file again finds it stored already.
+		_, err := tx.ExecContext(ctx, w.db.d.rebind(`INSERT INTO ingest_blocks (file_id, start_offset, length, data)
+			VALUES (?, ?, ?, ?) ON CONFLICT (file_id, start_offset) DO NOTHING`),
+			w.fileID, b.Block.Offset, b.Block.Length, b.Block.Data)
+		if err != nil {
+			return fmt.Errorf("store block at offset %d: %w", b.Block.Offset, err)
+		}
+		c, err = w.write(ctx, tx, b.Records)
 		return err
 	})
 	if err != nil {
@@ -292,8 +300,8 @@ func (w *fileWriter) insertEvents(ctx context.Context, tx *sql.Tx, recs []*inges
 	return nil
 }
 
-// appendEventArgs appends the values of eventColumns up to and including
-// line; the caller appends the timestamps.
+// appendEventArgs appends the values of eventColumns up to raw_length;
+// the caller appends the timestamps.
 func (w *fileWriter) appendEventArgs(args []any, r *ingest.Record, ts any) []any {
 	e := &r.Event
 	return append(args,
@@ -302,13 +310,13 @@ func (w *fileWriter) appendEventArgs(args []any, r *ingest.Record, ts any) []any
 		string(e.Category), e.SourceType, e.SourceSubType, e.QuadClass, e.Actor1, e.Actor2,
 		intArg(e.Fatalities.Best), intArg(e.Fatalities.Low), intArg(e.Fatalities.High),
 		floatArg(e.Goldstein), floatArg(e.Tone), e.Electoral,
-		e.SourceRef, r.Raw, r.Hash, w.fileID, r.Line)
+		e.SourceRef, r.Hash, w.fileID, r.Line, r.Offset, r.Length)
 }
 
 func (w *fileWriter) updateEvent(ctx context.Context, tx *sql.Tx, u update, ts any) error {
 	_, err := tx.ExecContext(ctx, w.db.d.rebind(`
-		INSERT INTO event_versions (event_id, source_version, raw, raw_hash, file_id, line, stored_at, replaced_at)
-		SELECT id, source_version, raw, raw_hash, file_id, line, last_changed, ? FROM events WHERE id = ?`), ts, u.id)
+		INSERT INTO event_versions (event_id, source_version, raw_hash, file_id, line, raw_offset, raw_length, stored_at, replaced_at)
+		SELECT id, source_version, raw_hash, file_id, line, raw_offset, raw_length, last_changed, ? FROM events WHERE id = ?`), ts, u.id)
 	if err != nil {
 		return fmt.Errorf("keep previous version of event %d: %w", u.id, err)
 	}
@@ -332,7 +340,14 @@ func (w *fileWriter) insertRejects(ctx context.Context, tx *sql.Tx, recs []*inge
 		n := min(len(recs), insertChunk)
 		args := make([]any, 0, n*6)
 		for _, r := range recs[:n] {
-			args = append(args, w.fileID, r.Line, r.Reject.Field, r.Reject.Reason, r.Raw, ts)
+			raw, err := json.Marshal(r.Reject.Fields)
+			if err != nil {
+				return err
+			}
+			if r.Reject.Fields == nil {
+				raw = []byte("[]")
+			}
+			args = append(args, w.fileID, r.Line, r.Reject.Field, r.Reject.Reason, string(raw), ts)
 		}
 		_, err := tx.ExecContext(ctx, w.db.d.rebind(`INSERT INTO rejects (file_id, line, field, reason, raw, created_at) VALUES `+
 			rowPlaceholders(n, 6)+` ON CONFLICT (file_id, line) DO NOTHING`), args...)

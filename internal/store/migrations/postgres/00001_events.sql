@@ -7,12 +7,24 @@ CREATE TABLE ingest_files (
     sha256         TEXT NOT NULL,
     format         TEXT NOT NULL,
     header         JSONB NOT NULL,
+    separator      TEXT NOT NULL,
     first_ingested TIMESTAMPTZ NOT NULL,
     last_ingested  TIMESTAMPTZ NOT NULL,
     completed_at   TIMESTAMPTZ,
     rows_read      BIGINT NOT NULL DEFAULT 0,
     rows_rejected  BIGINT NOT NULL DEFAULT 0,
     UNIQUE (sha256, name)
+);
+
+-- The bytes of ingested files as they were read (decompressed), in
+-- gzip-compressed blocks of consecutive rows: the provenance of every event
+-- and every previous version, exactly as published.
+CREATE TABLE ingest_blocks (
+    file_id      BIGINT  NOT NULL REFERENCES ingest_files (id),
+    start_offset BIGINT  NOT NULL,
+    length       INTEGER NOT NULL,
+    data         BYTEA   NOT NULL,
+    PRIMARY KEY (file_id, start_offset)
 );
 
 -- Events: the current version of every source record.
@@ -43,10 +55,11 @@ CREATE TABLE events (
     tone            DOUBLE PRECISION,
     electoral       BOOLEAN NOT NULL DEFAULT FALSE,
     source_ref      TEXT    NOT NULL DEFAULT '',
-    raw             JSONB   NOT NULL,
     raw_hash        BIGINT  NOT NULL,
     file_id         BIGINT  NOT NULL REFERENCES ingest_files (id),
     line            INTEGER NOT NULL,
+    raw_offset      BIGINT  NOT NULL,
+    raw_length      INTEGER NOT NULL,
     first_ingested  TIMESTAMPTZ NOT NULL,
     last_changed    TIMESTAMPTZ NOT NULL,
     UNIQUE (source, source_id)
@@ -59,10 +72,11 @@ CREATE TABLE event_versions (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id       BIGINT  NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     source_version TEXT    NOT NULL,
-    raw            JSONB   NOT NULL,
     raw_hash       BIGINT  NOT NULL,
     file_id        BIGINT  NOT NULL REFERENCES ingest_files (id),
     line           INTEGER NOT NULL,
+    raw_offset     BIGINT  NOT NULL,
+    raw_length     INTEGER NOT NULL,
     stored_at      TIMESTAMPTZ NOT NULL,
     replaced_at    TIMESTAMPTZ NOT NULL
 );
@@ -84,4 +98,5 @@ CREATE TABLE rejects (
 DROP TABLE rejects;
 DROP TABLE event_versions;
 DROP TABLE events;
+DROP TABLE ingest_blocks;
 DROP TABLE ingest_files;

@@ -7,12 +7,24 @@ CREATE TABLE ingest_files (
     sha256         TEXT NOT NULL,              -- of the file's bytes as stored
     format         TEXT NOT NULL,              -- ingest format name
     header         TEXT NOT NULL,              -- JSON array of column names; [] if headerless
+    separator      TEXT NOT NULL,              -- ",", ";", "\t" (CSV with quoting) or "tsv" (no quoting)
     first_ingested TEXT NOT NULL,              -- RFC 3339 UTC
     last_ingested  TEXT NOT NULL,
     completed_at   TEXT,                       -- NULL while no ingest of it has finished
     rows_read      INTEGER NOT NULL DEFAULT 0,
     rows_rejected  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (sha256, name)
+);
+
+-- The bytes of ingested files as they were read (decompressed), in
+-- gzip-compressed blocks of consecutive rows: the provenance of every event
+-- and every previous version, exactly as published.
+CREATE TABLE ingest_blocks (
+    file_id      INTEGER NOT NULL REFERENCES ingest_files (id),
+    start_offset INTEGER NOT NULL,             -- stream offset of the block's first byte
+    length       INTEGER NOT NULL,             -- uncompressed length
+    data         BLOB    NOT NULL,             -- gzip
+    PRIMARY KEY (file_id, start_offset)
 );
 
 -- Events: the current version of every source record.
@@ -43,10 +55,11 @@ CREATE TABLE events (
     tone            REAL,
     electoral       INTEGER NOT NULL DEFAULT 0,
     source_ref      TEXT    NOT NULL DEFAULT '',
-    raw             TEXT    NOT NULL,          -- JSON array of the source row's fields
-    raw_hash        INTEGER NOT NULL,          -- FNV-1a 64 of the fields
+    raw_hash        INTEGER NOT NULL,          -- FNV-1a 64 of the source row's fields
     file_id         INTEGER NOT NULL REFERENCES ingest_files (id),
-    line            INTEGER NOT NULL,
+    line            INTEGER NOT NULL,          -- where the source row starts in the file
+    raw_offset      INTEGER NOT NULL,          -- byte range of the source row in the file's stream,
+    raw_length      INTEGER NOT NULL,          -- kept in ingest_blocks
     first_ingested  TEXT    NOT NULL,
     last_changed    TEXT    NOT NULL,
     UNIQUE (source, source_id)
@@ -59,10 +72,11 @@ CREATE TABLE event_versions (
     id             INTEGER PRIMARY KEY,
     event_id       INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     source_version TEXT    NOT NULL,
-    raw            TEXT    NOT NULL,
     raw_hash       INTEGER NOT NULL,
     file_id        INTEGER NOT NULL REFERENCES ingest_files (id),
     line           INTEGER NOT NULL,
+    raw_offset     INTEGER NOT NULL,
+    raw_length     INTEGER NOT NULL,
     stored_at      TEXT    NOT NULL,           -- when this version was stored
     replaced_at    TEXT    NOT NULL            -- when a newer one replaced it
 );
@@ -75,7 +89,7 @@ CREATE TABLE rejects (
     line       INTEGER NOT NULL,
     field      TEXT    NOT NULL,
     reason     TEXT    NOT NULL,
-    raw        TEXT    NOT NULL,
+    raw        TEXT    NOT NULL,               -- JSON array of the row's fields as read
     created_at TEXT    NOT NULL,
     UNIQUE (file_id, line)
 );
@@ -84,4 +98,5 @@ CREATE TABLE rejects (
 DROP TABLE rejects;
 DROP TABLE event_versions;
 DROP TABLE events;
+DROP TABLE ingest_blocks;
 DROP TABLE ingest_files;
