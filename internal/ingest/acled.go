@@ -240,7 +240,7 @@ func acledDate(s string) (time.Time, error) {
 		return time.Time{}, &FieldError{Field: "event_date", Value: s, Reason: "ambiguous date, want YYYY-MM-DD or D Month YYYY"}
 	}
 	if len(s) >= 10 {
-		if t, ok := isoDate(s[:10]); ok {
+		if t, ok := isoDate(s[:10]); ok && t.Year() >= 1000 {
 			switch s[10:] {
 			case "", "T00:00:00", " 00:00:00", "T00:00:00Z":
 				return t, nil
@@ -250,8 +250,13 @@ func acledDate(s string) (time.Time, error) {
 	for _, layout := range acledDateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			y, m, d := t.Date()
-			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+			t = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+			return t, checkYear("event_date", s, t)
 		}
 	}
-	return Date("event_date", s)
+	t, err := Date("event_date", s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t, checkYear("event_date", s, t)
 }

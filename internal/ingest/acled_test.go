@@ -128,6 +128,8 @@ func TestACLEDDecodeErrors(t *testing.T) {
 		{"missing date", ucdpWith(acledSyntheticRow, "event_date", ""), "event_date"},
 		{"slashed date", ucdpWith(acledSyntheticRow, "event_date", "06/07/2019"), "event_date"},
 		{"bad date", ucdpWith(acledSyntheticRow, "event_date", "31 June 2019"), "event_date"},
+		{"year 1", ucdpWith(acledSyntheticRow, "event_date", "1 January 0001"), "event_date"},
+		{"ISO year 1", ucdpWith(acledSyntheticRow, "event_date", "0001-01-01"), "event_date"},
 		{"time_precision off scale", ucdpWith(acledSyntheticRow, "time_precision", "4"), "time_precision"},
 		{"unknown event type", ucdpWith(acledSyntheticRow, "event_type", "Remote violence"), "event_type"},
 		{"missing event type", ucdpWith(acledSyntheticRow, "event_type", ""), "event_type"},

@@ -102,7 +102,7 @@ func naEmpty(s string) string {
 // "1/5/2013". Anything else goes to Date.
 func civilDate(field, s string) (time.Time, error) {
 	if len(s) >= 10 {
-		if t, ok := isoDate(s[:10]); ok {
+		if t, ok := isoDate(s[:10]); ok && t.Year() >= 1000 {
 			switch s[10:] {
 			case "", "T00:00:00", " 00:00:00", " 00:00:00.000", "T00:00:00.000", "T00:00:00Z":
 				return t, nil
@@ -112,7 +112,21 @@ func civilDate(field, s string) (time.Time, error) {
 	if t, ok := usDate(s); ok {
 		return t, nil
 	}
-	return Date(field, s)
+	t, err := Date(field, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t, checkYear(field, s, t)
+}
+
+// checkYear refuses years before 1000, as YMD does: Date's layouts accept
+// "1/1/0001", which is the zero time.Time, and the zero time means "no
+// date" to Event.Validate.
+func checkYear(field, s string, t time.Time) error {
+	if t.Year() < 1000 {
+		return &FieldError{Field: field, Value: s, Reason: "year out of range"}
+	}
+	return nil
 }
 
 // usDate parses M/D/YYYY, as UCDP DECO writes dates.

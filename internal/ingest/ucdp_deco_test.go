@@ -83,6 +83,7 @@ func TestUCDPDECODecodeErrors(t *testing.T) {
 		{"type 5", ucdpWith(decoRow, "type_of_violence", "5"), "type_of_violence"},
 		{"day-first date", ucdpWith(decoRow, "date_start", "31/12/2010"), "date_start"},
 		{"no such day", ucdpWith(decoRow, "date_end", "2/30/2011"), "date_end"},
+		{"year 1", ucdpWith(decoRow, "date_start", "1/1/0001"), "date_start"},
 		{"end before start", ucdpWith(decoRow, "date_end", "2/28/2011"), "date_end"},
 		{"unknown country", ucdpWith(decoRow, "country_id", "9998", "country", "Atlantis"), "country_id"},
 		{"half coordinates", ucdpWith(decoRow, "longitude", "NA"), "longitude"},

@@ -269,6 +269,8 @@ func TestUCDPGEDDecodeErrors(t *testing.T) {
 		{"missing date_start", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_start", ""), "date_start"},
 		{"bad date_start", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_start", "2014-13-01"), "date_start"},
 		{"impossible date_start", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_start", "2014-02-30T00:00:00"), "date_start"},
+		{"year 1", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_start", "0001-01-01"), "date_start"},
+		{"year 1 with time", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_start", "0001-01-01T00:00:00"), "date_start"},
 		{"bad date_end", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_end", "soon"), "date_end"},
 		{"date_end before date_start", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_end", "2014-01-31T00:00:00"), "date_end"},
 		{"date_prec off scale", gedName49, ucdpGED49Header, ucdpWith(gedRow49, "date_prec", "6"), "date_prec"},
