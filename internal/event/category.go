@@ -8,6 +8,8 @@ package event
 //
 //	UCDP type_of_violence   1 state-based, 2 non-state     -> battle
 //	                        3 one-sided                    -> violence-against-civilians
+//	UCDP DECO type 4        government vs unorganised opponents
+//	                        (deadly election riots)        -> riot
 //	ACLED event_type        Battles                        -> battle
 //	                        Explosions/Remote violence     -> explosion-remote-violence
 //	                        Violence against civilians     -> violence-against-civilians

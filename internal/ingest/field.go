@@ -154,7 +154,8 @@ var dateLayouts = []string{
 // without a time part ("2013-01-05", "2013-01-05 00:00:00.000",
 // "2013-01-05T00:00:00"), compact GDELT dates ("20130105"), UCDP DECO's
 // M/D/YYYY and ACLED's "05 January 2013". The time of day is dropped; the
-// result is midnight UTC.
+// result is midnight UTC. Years before 1000 are refused: no event data set
+// reaches back that far, and year 1 is Go's zero time.
 func Date(field, s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -165,7 +166,7 @@ func Date(field, s string) (time.Time, error) {
 	}
 	for _, layout := range dateLayouts {
 		t, err := time.Parse(layout, s)
-		if err == nil {
+		if err == nil && t.Year() >= 1000 {
 			y, m, d := t.Date()
 			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
 		}
@@ -181,7 +182,7 @@ func isoDate(s string) (time.Time, bool) {
 	y, ok1 := digits(s[0:4])
 	m, ok2 := digits(s[5:7])
 	d, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 {
+	if !ok1 || !ok2 || !ok3 || y < 1000 || m < 1 || m > 12 || d < 1 {
 		return time.Time{}, false
 	}
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"threshold/internal/ingest"
 )
 
 // Reject is a quarantined row.
@@ -66,21 +68,24 @@ type Version struct {
 // Versions lists the previous versions of event id, oldest first.
 func (db *DB) Versions(ctx context.Context, id int64) ([]Version, error) {
 	rows, err := db.read.QueryContext(ctx, db.d.rebind(`
-		SELECT v.source_version, v.raw, f.name, v.line, v.stored_at, v.replaced_at
+		SELECT v.source_version, f.name, v.line, v.stored_at, v.replaced_at,
+			v.file_id, v.raw_offset, v.raw_length, f.separator
 		FROM event_versions v JOIN ingest_files f ON f.id = v.file_id
 		WHERE v.event_id = ? ORDER BY v.id`), id)
 	if err != nil {
 		return nil, fmt.Errorf("event versions: %w", err)
 	}
 	defer rows.Close()
-	var out []Version
+	var (
+		out  []Version
+		refs []rawRef
+	)
 	for rows.Next() {
 		var v Version
-		var raw, stored, replaced any
-		if err := rows.Scan(&v.SourceVersion, &raw, &v.File, &v.Line, &stored, &replaced); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(scanBytes(raw), &v.Raw); err != nil {
+		var ref rawRef
+		var stored, replaced any
+		if err := rows.Scan(&v.SourceVersion, &v.File, &v.Line, &stored, &replaced,
+			&ref.fileID, &ref.offset, &ref.length, &ref.sep); err != nil {
 			return nil, err
 		}
 		if v.StoredAt, err = scanTime(stored); err != nil {
@@ -90,8 +95,22 @@ func (db *DB) Versions(ctx context.Context, id int64) ([]Version, error) {
 			return nil, err
 		}
 		out = append(out, v)
+		refs = append(refs, ref)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	raw := newRawReader(db)
+	for i, ref := range refs {
+		b, err := raw.bytes(ctx, ref.fileID, ref.offset, ref.length)
+		if err != nil {
+			return nil, fmt.Errorf("event %d version %d: %w", id, i+1, err)
+		}
+		if out[i].Raw, err = ingest.SplitRow(ref.sep, b); err != nil {
+			return nil, fmt.Errorf("event %d version %d: %w", id, i+1, err)
+		}
+	}
+	return out, nil
 }
 
 // CountEvents returns the number of stored events.
