@@ -194,24 +194,23 @@ func containsInt(xs []int, x int) bool {
 	return false
 }
 
-// peekLine returns the first line of br without consuming it.
+// peekLine returns the first line of br without consuming it. The line
+// must fit in br's buffer.
 func peekLine(br *bufio.Reader) ([]byte, error) {
 	for n := 4096; ; n *= 2 {
-		if n > maxHeaderLine {
-			n = maxHeaderLine
-		}
+		n = min(n, br.Size())
 		buf, err := br.Peek(n)
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
 			return bytes.TrimRight(buf[:i], "\r"), nil
 		}
-		if err != nil { // EOF: the file is one line, or empty
+		switch {
+		case err == nil && n == br.Size(), errors.Is(err, bufio.ErrBufferFull):
+			return nil, fmt.Errorf("first line is longer than %d bytes", br.Size())
+		case err != nil: // EOF: the file is one line, or empty
 			if len(buf) == 0 {
 				return nil, errors.New("file is empty")
 			}
 			return bytes.TrimRight(buf, "\r"), nil
-		}
-		if n == maxHeaderLine {
-			return nil, fmt.Errorf("first line is longer than %d bytes", maxHeaderLine)
 		}
 	}
 }
