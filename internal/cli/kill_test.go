@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"threshold/internal/store"
+	"threshold/internal/testenv"
+)
+
+// TestIngestSurvivesSIGKILL kills a real ingest process part-way through
+// the largest sample, then runs the ingest again: the store must hold
+// exactly the file's events, none lost and none twice.
+func TestIngestSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a process mid-ingest of 175,322 rows; skipped with -short")
+	}
+	const total = 175322
+	path := testenv.SharedData(t, "ucdp-ged", "ged211_precise_location_subset_global.csv.gz")
+	db := t.TempDir() + "/t.db"
+	cmd := exec.Command(os.Args[0], "ingest", "--db", db, path)
+	cmd.Env = append(os.Environ(), "THRESHOLD_TEST_AS_CLI=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	// Wait until some batches are committed, then kill without warning.
+	ctx := context.Background()
+	var partial int
+	deadline := time.Now().Add(2 * time.Minute)
+poll:
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("ingest finished (%v) before it could be killed; %d events seen", err, partial)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if _, err := os.Stat(db); err != nil {
+			continue
+		}
+		st, err := store.Open(ctx, db)
+		if err != nil {
+			continue
+		}
+		n, err := st.CountEvents(ctx)
+		st.Close()
+		if err == nil && n > 0 {
+			partial = n
+			break poll
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.CountEvents(ctx)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after < partial || after >= total {
+		t.Fatalf("after SIGKILL the store holds %d events; want a partial ingest (saw %d before the kill, file has %d)", after, partial, total)
+	}
+	t.Logf("killed with %d of %d events stored", after, total)
+
+	sum := decodeJSON[summaryJSON](t, mustRun(t, "ingest", "--db", db, "--json", path))
+	if sum.Read != total || sum.Inserted != total-after || sum.Unchanged != after || sum.Rejected != 0 {
+		t.Errorf("re-run after the kill: %+v; want read %d, inserted %d, unchanged %d", sum.Counts, total, total-after, after)
+	}
+	st, err = store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	final, err := st.CountEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final != total {
+		t.Errorf("store holds %d events after the re-run, want exactly %d", final, total)
+	}
+}
