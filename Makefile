@@ -1,0 +1,30 @@
+# Everyday tasks. `make test` is the README's test command; CI runs it
+# through .ci/run with every suite required.
+
+.PHONY: test test-postgres test-race fuzz bench demo
+
+test:
+	go test ./...
+
+# Runs the PostgreSQL suites against a local server (trust auth).
+test-postgres:
+	THRESHOLD_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+	THRESHOLD_TEST_REQUIRE_ALL=1 go test ./...
+
+test-race:
+	go test -race ./...
+
+# Runs every fuzz target for FUZZTIME each (default 1m).
+FUZZTIME ?= 1m
+fuzz:
+	@for pkg in ./internal/ingest ./internal/geo; do \
+		for f in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
+			echo "== $$pkg $$f"; go test $$pkg -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
+
+bench:
+	go run ./bench/ingest
+
+demo:
+	go run . demo
