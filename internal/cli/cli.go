@@ -51,10 +51,14 @@ func (e usageError) Error() string { return e.msg }
 // Main runs the command line args and returns the process exit code: 0 on
 // success, 1 on failure, 2 on a usage error.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var level slog.Level // THRESHOLD_LOG_LEVEL: debug, info, warn (the default) or error
+	if err := level.UnmarshalText([]byte(os.Getenv("THRESHOLD_LOG_LEVEL"))); err != nil {
+		level = slog.LevelWarn
+	}
 	env := &Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Getenv:     os.Getenv,
-		Log:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		IsTerminal: isTerminal,
 	}
 	return run(ctx, args, env)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	env := &Env{
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Getenv:     func(string) string { return "" },
-		Log:        nil,
+		Log:        slog.New(slog.NewTextHandler(&errb, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		IsTerminal: func(io.Writer) bool { return false },
 	}
 	code = run(context.Background(), args, env)

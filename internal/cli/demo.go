@@ -46,7 +46,7 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	}
 	defer st.Close()
 	fmt.Fprintf(env.Stdout, "Ingesting the bundled sample data into %s\n\n", store.MaskURL(*db))
-	sum, err := ingest.Files(ctx, st, paths, ingest.Options{})
+	sum, err := ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
 	if err != nil {
 		return err
 	}

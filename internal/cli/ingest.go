@@ -53,7 +53,7 @@ func runIngest(ctx context.Context, args []string, env *Env) error {
 	}
 	defer st.Close()
 
-	opts := ingest.Options{Format: *format, Strict: *strict}
+	opts := ingest.Options{Format: *format, Strict: *strict, Log: env.Log}
 	var bar *progressbar.ProgressBar
 	if env.IsTerminal(env.Stderr) {
 		bar = progressbar.DefaultBytes(-1, "ingesting")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,7 @@ type Options struct {
 	Progress func(done, total int64)
 	Now      func() time.Time // clock for stored timestamps; nil means time.Now
 	Geo      *geo.Table       // country codes; nil loads the embedded table
+	Log      *slog.Logger     // progress and outcomes; nil discards them
 }
 
 // FileSummary is the outcome of ingesting one stream.
@@ -201,6 +203,9 @@ func Files(ctx context.Context, st Store, paths []string, opts Options) (Summary
 			total += in.size
 		}
 	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
 	var sum Summary
 	var done atomic.Int64
 	stopProgress := startProgress(opts.Progress, &done, total)
@@ -210,10 +215,14 @@ func Files(ctx context.Context, st Store, paths []string, opts Options) (Summary
 		if err != nil {
 			return sum, fmt.Errorf("ingest %s: %w", x.path, err)
 		}
+		opts.Log.Debug("ingesting", "file", x.in.name, "sha256", sha)
 		fs, err := ingestStream(ctx, st, x.in, sha, &done, opts)
 		if err != nil {
+			opts.Log.Warn("ingest failed", "file", x.in.name, "err", err)
 			return sum, fmt.Errorf("ingest %s: %w", x.in.name, err)
 		}
+		opts.Log.Info("ingested", "file", fs.Name, "format", fs.Format, "read", fs.Read, "inserted", fs.Inserted,
+			"updated", fs.Updated, "unchanged", fs.Unchanged, "rejected", fs.Rejected)
 		sum.Files = append(sum.Files, fs)
 		sum.Counts.Add(fs.Counts)
 	}
@@ -393,6 +402,8 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 			return FileSummary{}, fmt.Errorf("write rows from line %d: %w", j.batch.Records[0].Line, err)
 		}
 		total.Add(c)
+		opts.Log.Debug("batch written", "file", in.name, "first_line", j.batch.Records[0].Line,
+			"rows", len(j.batch.Records), "inserted", c.Inserted, "rejected", c.Rejected)
 	}
 	if readErr != nil {
 		return FileSummary{}, fmt.Errorf("read: %w", readErr)
