@@ -1,0 +1,27 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDemo runs the README's first command: it ingests the bundled real
+// samples and prints a country-month summary; run again, it adds nothing.
+func TestDemo(t *testing.T) {
+	db := t.TempDir() + "/demo.db"
+	out := mustRun(t, "demo", "--db", db)
+	for _, want := range []string{
+		"GEDEvent_v23_1_central_african_republic.csv (ucdp-ged): read 1848, inserted 1848",
+		"20191024143000.export.CSV (gdelt): read 2111, inserted 2073, updated 0, unchanged 0, rejected 38",
+		"CAF    1848       14948", // UCDP's own check: 3,120 + 3,761 + 8,067 best deaths
+		"CAF  2013-12      41        1318",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	again := mustRun(t, "demo", "--db", db)
+	if !strings.Contains(again, "total: read 3959, inserted 0, updated 0, unchanged 3921, rejected 38") {
+		t.Errorf("second demo run is not idempotent:\n%s", again)
+	}
+}
