@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"threshold/internal/auth"
 )
@@ -22,12 +23,40 @@ type Route struct {
 	Policy  auth.Policy // who may use it, unless Public
 	Public  bool        // no sign-in needed
 	Handler http.Handler
+
+	// MaxBody limits the request body, in bytes; 0 means the server's
+	// default (Options.MaxBody). Uploads set more.
+	MaxBody int64
+	// Timeout bounds the request: its context's deadline and the
+	// connection's read and write deadlines; 0 means the server's default
+	// (Options.Timeout).
+	Timeout time.Duration
 }
 
 // Routes is the route table of a server. Every surface registers into it,
 // so one test can walk every route and check it against every role.
 type Routes struct {
-	list []Route
+	list      []Route
+	errorPage ErrorPage
+}
+
+// ErrorPage renders the server's own refusals and failures of a browser
+// request, one outside /api/: status 401 when signed out (or the session
+// has expired), 403, 404, 405, 413, 500 and so on, with a message safe to
+// show. The dashboard sets it with HandleErrorPages; without it the server
+// redirects a signed-out browser to /login and answers the rest in plain
+// text.
+type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, msg string)
+
+// Add registers r as it is given: for routes that set their own limits.
+func (rs *Routes) Add(r Route) {
+	rs.list = append(rs.list, r)
+}
+
+// HandleErrorPages sets how refused and failed browser requests are
+// rendered. API requests always get application/problem+json.
+func (rs *Routes) HandleErrorPages(fn ErrorPage) {
+	rs.errorPage = fn
 }
 
 // Handle registers a route guarded by policy.
