@@ -172,7 +172,7 @@ func TestServer(t *testing.T) {
 			wantStatus: 200, wantContains: []string{"hello signed-out"}},
 		{name: "api signed out", req: request{method: "GET", path: "/api/v1/things"}, wantStatus: 401,
 			wantContains: []string{`"status":401`, `"title":"Unauthorized"`, "Bearer TOKEN"},
-			wantHeader: map[string]string{"Content-Type": "application/problem+json", "WWW-Authenticate": `Bearer realm="threshold"`}},
+			wantHeader:   map[string]string{"Content-Type": "application/problem+json", "WWW-Authenticate": `Bearer realm="threshold"`}},
 		{name: "api bad token", req: request{method: "GET", path: "/api/v1/things", bearer: "nonsense"}, wantStatus: 401,
 			wantContains: []string{"not valid"}},
 		{name: "api basic auth refused",
