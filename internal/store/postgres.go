@@ -33,5 +33,6 @@ func postgresDialect() dialect {
 			var pe *pgconn.PgError
 			return errors.As(err, &pe) && (pe.Code == "23505" /* unique_violation */)
 		},
+		xactLock: `SELECT pg_advisory_xact_lock(?)`,
 	}
 }

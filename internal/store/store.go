@@ -91,6 +91,12 @@ type dialect struct {
 	monthExpr, weekExpr func(col string) string
 	// errorKind maps a driver error to ErrConflict or nil.
 	conflict func(err error) bool
+	// xactLock, run first in a write transaction with a lock key as its
+	// one argument, makes other transactions that run it with the same
+	// key wait until this one ends (PostgreSQL: an advisory transaction
+	// lock). Empty where write transactions already exclude each other:
+	// SQLite's one write connection with BEGIN IMMEDIATE.
+	xactLock string
 }
 
 // rebindDollar turns ? placeholders into $1, $2, ... outside quoted
