@@ -40,6 +40,10 @@ func commands() map[string]command {
 		"stats":   {runStats, "aggregate events per country or admin-1 area and period"},
 		"rejects": {runRejects, "list quarantined rows"},
 		"migrate": {runMigrate, "bring the database schema up to date"},
+		"org":     {runOrg, "add and list organisations"},
+		"user":    {runUser, "add, list, disable users and set their passwords"},
+		"token":   {runToken, "create, list and revoke API tokens"},
+		"audit":   {runAudit, "verify and list the audit log"},
 	}
 }
 
