@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,12 +48,16 @@ func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.Writ
 		header = []byte("[]")
 	}
 	if w.atomic {
-		if w.tx, err = db.write.BeginTx(ctx, nil); err != nil {
+		if w.conn, err = db.write.Conn(ctx); err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		if w.tx, err = w.conn.BeginTx(ctx, nil); err != nil {
+			w.conn.Close()
 			return nil, fmt.Errorf("begin: %w", err)
 		}
 	}
 	ts := db.timeArg(now())
-	err = w.do(ctx, func(tx *sql.Tx) error {
+	err = w.do(ctx, func(tx txn) error {
 		return tx.QueryRowContext(ctx, db.d.rebind(`
 			INSERT INTO ingest_files (name, sha256, format, header, separator, first_ingested, last_ingested)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -70,7 +76,8 @@ func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.Writ
 type fileWriter struct {
 	db     *DB
 	atomic bool
-	tx     *sql.Tx // the one transaction of an atomic writer
+	conn   *sql.Conn // the connection of an atomic writer
+	tx     *sql.Tx   // the one transaction of an atomic writer
 	now    func() time.Time
 	fileID int64
 	done   bool
@@ -84,16 +91,28 @@ type fileWriter struct {
 	emptyChecked, sourceEmpty bool
 }
 
+// txn is a transaction and the connection it runs on, whose driver
+// connection the SQLite event inserts use directly.
+type txn struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
 // do runs fn in the writer's transaction, or in a new one it commits.
-func (w *fileWriter) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (w *fileWriter) do(ctx context.Context, fn func(tx txn) error) error {
 	if w.atomic {
-		return fn(w.tx)
+		return fn(txn{w.tx, w.conn})
 	}
-	tx, err := w.db.write.BeginTx(ctx, nil)
+	conn, err := w.db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(txn{tx, conn}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -108,7 +127,7 @@ type storedEvent struct {
 
 func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts, error) {
 	var c ingest.Counts
-	err := w.do(ctx, func(tx *sql.Tx) error {
+	err := w.do(ctx, func(tx txn) error {
 		// The block goes first: the batch's events and rejects point into it.
 		// Ingesting the same file again finds it stored already.
 		_, err := tx.ExecContext(ctx, w.db.d.rebind(`INSERT INTO ingest_blocks (file_id, start_offset, length, data)
@@ -126,7 +145,7 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 	return c, nil
 }
 
-func (w *fileWriter) write(ctx context.Context, tx *sql.Tx, recs []ingest.Record) (ingest.Counts, error) {
+func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (ingest.Counts, error) {
 	c := ingest.Counts{Read: len(recs)}
 	existing, err := w.lookup(ctx, tx, recs)
 	if err != nil {
@@ -193,7 +212,7 @@ type update struct {
 }
 
 // lookup finds the stored versions of the batch's events.
-func (w *fileWriter) lookup(ctx context.Context, tx *sql.Tx, recs []ingest.Record) (map[event.Key]storedEvent, error) {
+func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record) (map[event.Key]storedEvent, error) {
 	bySource := map[event.Source][]string{}
 	for i := range recs {
 		r := &recs[i]
@@ -260,7 +279,13 @@ func rowPlaceholders(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }
 
-func (w *fileWriter) insertEvents(ctx context.Context, tx *sql.Tx, recs []*ingest.Record, ts any) error {
+func (w *fileWriter) insertEvents(ctx context.Context, tx txn, recs []*ingest.Record, ts any) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if w.db.d.name == "sqlite" {
+		return w.insertEventsSQLite(ctx, tx, recs, ts)
+	}
 	cols := len(eventColumns)
 	head := `INSERT INTO events (` + strings.Join(eventColumns, ", ") + `) VALUES `
 	// On a conflict another writer stored the event meanwhile; ours is
@@ -300,20 +325,70 @@ func (w *fileWriter) insertEvents(ctx context.Context, tx *sql.Tx, recs []*inges
 	return nil
 }
 
+// insertEventsSQLite inserts events one row at a time through the driver
+// connection with a prepared statement. In SQLite a single-row INSERT costs
+// little more than binding its values, and it needs no statement journal,
+// which a multi-row INSERT does; going round database/sql saves converting
+// and checking every argument.
+func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ingest.Record, ts any) error {
+	q := `INSERT INTO events (` + strings.Join(eventColumns, ", ") + `) VALUES (` + placeholders(len(eventColumns)) +
+		`) ON CONFLICT (source, source_id) DO NOTHING`
+	return tx.conn.Raw(func(dc any) error {
+		prep, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot prepare statements", dc)
+		}
+		st, err := prep.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare insert: %w", err)
+		}
+		defer st.Close()
+		exec, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("driver statement %T cannot execute with a context", st)
+		}
+		// The driver watches a cancellable context with a goroutine per
+		// call; one row takes microseconds, so the context is checked here
+		// instead, every few hundred rows.
+		bg := context.WithoutCancel(ctx)
+		vals := make([]any, 0, len(eventColumns))
+		args := make([]driver.NamedValue, len(eventColumns))
+		for i := range args {
+			args[i].Ordinal = i + 1
+		}
+		for i, r := range recs {
+			if i%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			vals = append(w.appendEventArgs(vals[:0], r, ts), ts, ts)
+			for j, v := range vals {
+				args[j].Value = v
+			}
+			if _, err := exec.ExecContext(bg, args); err != nil {
+				return fmt.Errorf("insert event from line %d: %w", r.Line, err)
+			}
+		}
+		return nil
+	})
+}
+
 // appendEventArgs appends the values of eventColumns up to raw_length;
-// the caller appends the timestamps.
+// the caller appends the timestamps. The values are of driver.Value
+// types, so that they can go to the driver as they are.
 func (w *fileWriter) appendEventArgs(args []any, r *ingest.Record, ts any) []any {
 	e := &r.Event
 	return append(args,
-		string(e.Source), e.SourceID, e.Version, dateArg(e.DateStart), dateArg(e.DateEnd), int(e.DatePrecision),
-		e.Country, e.Admin1, e.Place, floatArg(e.Latitude), floatArg(e.Longitude), int(e.GeoPrecision),
-		string(e.Category), e.SourceType, e.SourceSubType, e.QuadClass, e.Actor1, e.Actor2,
+		string(e.Source), e.SourceID, e.Version, dateArg(e.DateStart), dateArg(e.DateEnd), int64(e.DatePrecision),
+		e.Country, e.Admin1, e.Place, floatArg(e.Latitude), floatArg(e.Longitude), int64(e.GeoPrecision),
+		string(e.Category), e.SourceType, e.SourceSubType, int64(e.QuadClass), e.Actor1, e.Actor2,
 		intArg(e.Fatalities.Best), intArg(e.Fatalities.Low), intArg(e.Fatalities.High),
 		floatArg(e.Goldstein), floatArg(e.Tone), e.Electoral,
-		e.SourceRef, r.Hash, w.fileID, r.Line, r.Offset, r.Length)
+		e.SourceRef, r.Hash, w.fileID, int64(r.Line), r.Offset, int64(r.Length))
 }
 
-func (w *fileWriter) updateEvent(ctx context.Context, tx *sql.Tx, u update, ts any) error {
+func (w *fileWriter) updateEvent(ctx context.Context, tx txn, u update, ts any) error {
 	_, err := tx.ExecContext(ctx, w.db.d.rebind(`
 		INSERT INTO event_versions (event_id, source_version, raw_hash, file_id, line, raw_offset, raw_length, stored_at, replaced_at)
 		SELECT id, source_version, raw_hash, file_id, line, raw_offset, raw_length, last_changed, ? FROM events WHERE id = ?`), ts, u.id)
@@ -335,7 +410,7 @@ func (w *fileWriter) updateEvent(ctx context.Context, tx *sql.Tx, u update, ts a
 	return nil
 }
 
-func (w *fileWriter) insertRejects(ctx context.Context, tx *sql.Tx, recs []*ingest.Record, ts any) error {
+func (w *fileWriter) insertRejects(ctx context.Context, tx txn, recs []*ingest.Record, ts any) error {
 	for len(recs) > 0 {
 		n := min(len(recs), insertChunk)
 		args := make([]any, 0, n*6)
@@ -360,7 +435,7 @@ func (w *fileWriter) insertRejects(ctx context.Context, tx *sql.Tx, recs []*inge
 }
 
 func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
-	err := w.do(ctx, func(tx *sql.Tx) error {
+	err := w.do(ctx, func(tx txn) error {
 		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ? WHERE id = ?`),
 			w.db.timeArg(w.now()), total.Read, total.Rejected, w.fileID)
 		return err
@@ -374,15 +449,22 @@ func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 		}
 	}
 	w.done = true
-	return nil
+	return w.Close()
 }
 
+// Close rolls back an atomic writer that did not finish.
 func (w *fileWriter) Close() error {
-	if w.atomic && !w.done && w.tx != nil {
-		w.done = true
-		return w.tx.Rollback()
+	if !w.atomic || w.conn == nil {
+		return nil
 	}
-	return nil
+	var err error
+	if !w.done {
+		w.done = true
+		err = w.tx.Rollback()
+	}
+	err = errors.Join(err, w.conn.Close())
+	w.conn = nil
+	return err
 }
 
 // olderVersion reports whether release a is known to be older than b:
