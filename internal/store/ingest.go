@@ -82,6 +82,11 @@ type fileWriter struct {
 	fileID int64
 	done   bool
 
+	// started is set by the first Write. deferred says that it dropped
+	// the events table's secondary indexes (SQLite, empty table) and that
+	// they are still to be built, by Finish or else by Close.
+	started, deferred bool
+
 	// seen holds the keys this writer has inserted, so that a source id
 	// repeated later in the file is looked up even when sourceEmpty.
 	seen map[event.Key]struct{}
@@ -126,7 +131,10 @@ type storedEvent struct {
 }
 
 func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts, error) {
-	var c ingest.Counts
+	var (
+		c        ingest.Counts
+		deferred bool
+	)
 	err := w.do(ctx, func(tx txn) error {
 		// The block goes first: the batch's events and rejects point into it.
 		// Ingesting the same file again finds it stored already.
@@ -136,11 +144,19 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 		if err != nil {
 			return fmt.Errorf("store block at offset %d: %w", b.Block.Offset, err)
 		}
+		if !w.started && w.db.d.name == "sqlite" {
+			if deferred, err = dropDeferredIndexes(ctx, tx.Tx); err != nil {
+				return err
+			}
+		}
 		c, err = w.write(ctx, tx, b.Records)
 		return err
 	})
 	if err != nil {
 		return ingest.Counts{}, w.db.mapErr(err)
+	}
+	if !w.started {
+		w.started, w.deferred = true, deferred
 	}
 	return c, nil
 }
@@ -436,6 +452,13 @@ func (w *fileWriter) insertRejects(ctx context.Context, tx txn, recs []*ingest.R
 
 func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 	err := w.do(ctx, func(tx txn) error {
+		if w.db.d.name == "sqlite" {
+			// Build the indexes this writer dropped, or another one
+			// interrupted left missing.
+			if err := buildDeferredIndexes(ctx, tx.Tx); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ? WHERE id = ?`),
 			w.db.timeArg(w.now()), total.Read, total.Rejected, w.fileID)
 		return err
@@ -448,13 +471,26 @@ func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
-	w.done = true
+	w.done, w.deferred = true, false
 	return w.Close()
 }
 
-// Close rolls back an atomic writer that did not finish.
+// Close rolls back an atomic writer that did not finish. A writer that
+// committed batches with the secondary indexes dropped builds them, so
+// that an ingest that fails or is cancelled leaves a store like any other.
 func (w *fileWriter) Close() error {
-	if !w.atomic || w.conn == nil {
+	if !w.atomic {
+		if !w.deferred {
+			return nil
+		}
+		w.deferred = false
+		err := w.do(context.Background(), func(tx txn) error { return buildDeferredIndexes(context.Background(), tx.Tx) })
+		if err != nil {
+			return fmt.Errorf("build indexes: %w", err)
+		}
+		return nil
+	}
+	if w.conn == nil {
 		return nil
 	}
 	var err error

@@ -18,6 +18,12 @@ import (
 // so that WAL setup waits for a lock instead of failing.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_pragma=synchronous(NORMAL)"
 
+// sqliteWritePragmas are set on the write connection in addition. A page
+// cache of 64 MiB (against SQLite's 2 MiB default) holds the indexes an
+// ingest inserts into at random, so that it does not read their pages
+// back from the file again and again.
+const sqliteWritePragmas = "&_pragma=cache_size(-65536)"
+
 func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 	path = strings.TrimPrefix(path, "//")
@@ -33,7 +39,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	// One connection writes; SQLite allows a single writer, and
 	// _txlock=immediate takes the write lock at BEGIN so that two writers
 	// queue instead of failing on upgrade.
-	w, err := sql.Open("sqlite", u+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", u+sqliteWritePragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +55,12 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		r.Close()
 		return nil, err
 	}
-	return &DB{d: sqliteDialect(), write: w, read: r, url: dsn}, nil
+	db := &DB{d: sqliteDialect(), write: w, read: r, url: dsn}
+	if err := db.repairIndexes(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 func sqliteDialect() dialect {
@@ -69,4 +80,87 @@ func sqliteDialect() dialect {
 			return false
 		},
 	}
+}
+
+// deferredIndexes are the secondary indexes on events that an ingest into
+// an empty events table drops at its first batch and builds at its end:
+// building an index from one sorted scan costs much less than inserting
+// every row into it at random, and committing the pages that touches, batch
+// after batch. Their definitions are exactly those of the migrations: one
+// whose stored definition differs is never dropped, and a migration that
+// changes or drops one must change this list (a test checks it), since
+// Open builds any that are missing.
+var deferredIndexes = []struct{ name, on string }{
+	{"events_country_date", "events (country, date_start)"},
+	{"events_date", "events (date_start)"},
+}
+
+// dropDeferredIndexes drops deferredIndexes if the events table is empty
+// and reports whether it did.
+func dropDeferredIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var empty bool
+	if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM events)`).Scan(&empty); err != nil {
+		return false, fmt.Errorf("check events: %w", err)
+	}
+	if !empty {
+		return false, nil
+	}
+	for _, ix := range deferredIndexes {
+		var def string
+		err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, ix.name).Scan(&def)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("read index %s: %w", ix.name, err)
+		}
+		if def != "CREATE INDEX "+ix.name+" ON "+ix.on {
+			return false, nil
+		}
+	}
+	for _, ix := range deferredIndexes {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return false, fmt.Errorf("drop index %s: %w", ix.name, err)
+		}
+	}
+	return true, nil
+}
+
+// buildDeferredIndexes builds those of deferredIndexes that are missing.
+func buildDeferredIndexes(ctx context.Context, tx *sql.Tx) error {
+	for _, ix := range deferredIndexes {
+		if _, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+ix.name+` ON `+ix.on); err != nil {
+			return fmt.Errorf("build index %s: %w", ix.name, err)
+		}
+	}
+	return nil
+}
+
+// repairIndexes builds the deferred indexes an ingest killed before its
+// end left missing.
+func (db *DB) repairIndexes(ctx context.Context) error {
+	args := []any{}
+	for _, ix := range deferredIndexes {
+		args = append(args, ix.name)
+	}
+	var tables, indexes int
+	err := db.write.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'events'),
+		(SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN (`+placeholders(len(args))+`))`,
+		args...).Scan(&tables, &indexes)
+	if err != nil {
+		return fmt.Errorf("check indexes: %w", err)
+	}
+	if tables == 0 || indexes == len(deferredIndexes) {
+		return nil
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("build indexes: %w", err)
+	}
+	if err := buildDeferredIndexes(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }

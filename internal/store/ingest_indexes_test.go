@@ -1,0 +1,205 @@
+package store_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"threshold/internal/event"
+	"threshold/internal/ingest"
+	"threshold/internal/store"
+	"threshold/internal/storetest"
+)
+
+// A SQLite ingest into an empty events table drops the secondary indexes
+// and builds them at its end. These tests check that they exist again
+// however the ingest ends: finished, closed early, or killed.
+
+// wantIndexes are the events indexes the migrations create, as SQLite
+// stores them.
+var wantIndexes = []string{
+	"CREATE INDEX events_country_date ON events (country, date_start)",
+	"CREATE INDEX events_date ON events (date_start)",
+}
+
+func eventIndexes(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func eventsBatch(start, n int) *ingest.Batch {
+	b := &ingest.Batch{Block: ingest.Block{Offset: int64(start), Length: n, Data: gzipBytes(make([]byte, n))}}
+	for i := range n {
+		d := time.Date(2020, 1, 1+i%28, 0, 0, 0, 0, time.UTC)
+		b.Records = append(b.Records, ingest.Record{
+			Line: start + i + 2, Offset: int64(start + i), Length: 1, Hash: int64(start + i),
+			Event: event.Event{
+				Source: event.UCDPGED, SourceID: strconv.Itoa(start + i),
+				DateStart: d, DateEnd: d, DatePrecision: event.Day,
+				Country: "MEX", Category: event.Battle,
+			},
+		})
+	}
+	return b
+}
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func beginFile(t *testing.T, db *store.DB, name string) ingest.FileWriter {
+	t.Helper()
+	w, err := db.BeginFile(context.Background(), ingest.FileInfo{Name: name, SHA256: "sha-" + name, Format: "test", Separator: ","},
+		ingest.WriteOptions{})
+	if err != nil {
+		t.Fatalf("BeginFile: %v", err)
+	}
+	return w
+}
+
+func TestMigrationsCreateTheDeferredIndexes(t *testing.T) {
+	_, path := storetest.SQLite(t)
+	if got := eventIndexes(t, path); !slices.Equal(got, wantIndexes) {
+		t.Errorf("events indexes after Migrate = %q, want %q (a migration that changes them must change deferredIndexes)", got, wantIndexes)
+	}
+}
+
+func TestFirstLoadBuildsIndexesAtFinish(t *testing.T) {
+	ctx := context.Background()
+	db, path := storetest.SQLite(t)
+	w := beginFile(t, db, "a.csv")
+	defer w.Close()
+	var total ingest.Counts
+	for i := range 3 {
+		c, err := w.Write(ctx, eventsBatch(i*10, 10))
+		if err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		total.Add(c)
+	}
+	if got := eventIndexes(t, path); len(got) != 0 {
+		t.Errorf("indexes during a first load = %q, want none", got)
+	}
+	if err := w.Finish(ctx, total); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	if got := eventIndexes(t, path); !slices.Equal(got, wantIndexes) {
+		t.Errorf("indexes after Finish = %q, want %q", got, wantIndexes)
+	}
+
+	// The table is no longer empty: the next file keeps the indexes.
+	w = beginFile(t, db, "b.csv")
+	defer w.Close()
+	if _, err := w.Write(ctx, eventsBatch(100, 10)); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if got := eventIndexes(t, path); !slices.Equal(got, wantIndexes) {
+		t.Errorf("indexes while loading into a filled table = %q, want %q", got, wantIndexes)
+	}
+}
+
+func TestFirstLoadClosedEarlyBuildsIndexes(t *testing.T) {
+	ctx := context.Background()
+	db, path := storetest.SQLite(t)
+	w := beginFile(t, db, "a.csv")
+	if _, err := w.Write(ctx, eventsBatch(0, 10)); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := eventIndexes(t, path); !slices.Equal(got, wantIndexes) {
+		t.Errorf("indexes after Close without Finish = %q, want %q", got, wantIndexes)
+	}
+	if n, err := db.CountEvents(ctx); err != nil || n != 10 {
+		t.Errorf("CountEvents = %d, %v; want the 10 committed", n, err)
+	}
+}
+
+func TestOpenRepairsIndexesOfAKilledLoad(t *testing.T) {
+	ctx := context.Background()
+	db, path := storetest.SQLite(t)
+	w := beginFile(t, db, "a.csv")
+	if _, err := w.Write(ctx, eventsBatch(0, 10)); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	// The process dies here: neither Finish nor Close runs.
+	if got := eventIndexes(t, path); len(got) != 0 {
+		t.Fatalf("indexes after a first batch = %q, want none", got)
+	}
+	db2, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db2.Close()
+	if got := eventIndexes(t, path); !slices.Equal(got, wantIndexes) {
+		t.Errorf("indexes after Open = %q, want %q", got, wantIndexes)
+	}
+
+	// Running the ingest again completes it.
+	w2 := beginFile(t, db2, "a.csv")
+	defer w2.Close()
+	var total ingest.Counts
+	for i := range 2 {
+		c, err := w2.Write(ctx, eventsBatch(i*10, 10))
+		if err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		total.Add(c)
+	}
+	if err := w2.Finish(ctx, total); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	if want := (ingest.Counts{Read: 20, Inserted: 10, Unchanged: 10}); total != want {
+		t.Errorf("counts of the second run = %+v, want %+v", total, want)
+	}
+}
+
+func TestAtomicFirstLoadRollsBackTheDrop(t *testing.T) {
+	ctx := context.Background()
+	db, path := storetest.SQLite(t)
+	w, err := db.BeginFile(ctx, ingest.FileInfo{Name: "a.csv", SHA256: "sha", Format: "test", Separator: ","},
+		ingest.WriteOptions{Atomic: true})
+	if err != nil {
+		t.Fatalf("BeginFile: %v", err)
+	}
+	if _, err := w.Write(ctx, eventsBatch(0, 10)); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := eventIndexes(t, path); !slices.Equal(got, wantIndexes) {
+		t.Errorf("indexes after a rolled-back atomic load = %q, want %q", got, wantIndexes)
+	}
+}
