@@ -1,0 +1,54 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"threshold/internal/auth"
+	"threshold/internal/event"
+	"threshold/internal/store"
+)
+
+func (a *API) registerStats() {
+	handle(a, huma.Operation{
+		OperationID: "stats",
+		Method:      http.MethodGet,
+		Path:        Prefix + "/stats",
+		Summary:     "Events and fatalities per country or admin-1 area and period",
+		Description: "Counts the events matching the filters and sums their best-estimate fatalities per " +
+			"country (or admin-1 area) and month or ISO week, ordered by country, area and period. " +
+			"Periods without events are absent.",
+		Tags: []string{"statistics"},
+	}, auth.Allow(readers...), limits{}, a.getStats)
+}
+
+type statsInput struct {
+	By string `query:"by" enum:"country-month,country-week,admin1-month" default:"country-month" doc:"Grouping."`
+	FilterParams
+}
+
+type statsOutput struct {
+	Body struct {
+		By    string         `json:"by"`
+		Items []event.Period `json:"items"`
+	}
+}
+
+func (a *API) getStats(ctx context.Context, in *statsInput) (*statsOutput, error) {
+	f, err := a.filter(in.FilterParams)
+	if err != nil {
+		return nil, err
+	}
+	by := store.Grouping(in.By)
+	items, err := a.stats.get(ctx, statsKey{by, f}, func(ctx context.Context) ([]event.Period, error) {
+		return a.st.Stats(ctx, by, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &statsOutput{}
+	out.Body.By, out.Body.Items = in.By, items
+	return out, nil
+}
