@@ -1,0 +1,255 @@
+// Package app assembles Threshold's server process: the database, the
+// auth service, the JSON API, the dashboard and the HTTP server, in one
+// function that reads as the system's table of contents. It owns no
+// signals and reads no flags, so that tests, benchmarks and the serve
+// command all run the same process in-process: New, Start (on
+// 127.0.0.1:0 if need be), Addr, Stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"threshold/internal/api"
+	"threshold/internal/audit"
+	"threshold/internal/auth"
+	"threshold/internal/geo"
+	"threshold/internal/server"
+	"threshold/internal/store"
+)
+
+// Options configure an App. Zero values take the defaults given.
+type Options struct {
+	DB      string // SQLite file path or postgres:// URL (required)
+	Addr    string // listen address, default 127.0.0.1:8080; port 0 picks a free one
+	Migrate bool   // bring the schema up to date; without it an out-of-date schema is an error
+
+	Log *slog.Logger     // nil discards
+	Now func() time.Time // the clock; nil means time.Now
+
+	SessionIdle   time.Duration // sign out after this long idle (auth's default: 8 h)
+	SessionMaxAge time.Duration // sign out this long after login however active (auth's default: 7 days)
+	SecureCookie  bool          // mark session cookies Secure on plain HTTP, behind a TLS proxy
+
+	RequestTimeout time.Duration // per request, default 30 s; uploads get UploadTimeout
+	MaxUpload      int64         // bytes per ingest upload, default 256 MiB
+	UploadTimeout  time.Duration // per ingest upload, default 15 min
+	StatsCacheTTL  time.Duration // default 30 s; negative disables the cache
+
+	// Auth replaces the auth service as the server's authenticator, for
+	// tests and benchmarks; nil uses the auth service over the database.
+	Auth server.Authenticator
+}
+
+// DefaultAddr is where the server listens unless told otherwise: loopback
+// only, since the server speaks plain HTTP.
+const DefaultAddr = "127.0.0.1:8080"
+
+// App is a Threshold server process.
+type App struct {
+	opts   Options
+	log    *slog.Logger
+	db     *store.DB
+	auth   *auth.Service
+	routes *server.Routes
+	srv    *server.Server
+
+	mu     sync.Mutex
+	ln     net.Listener
+	served chan error // Serve's result, once started
+}
+
+// New opens the database and builds the process; Start serves it.
+func New(ctx context.Context, opts Options) (*App, error) {
+	if opts.DB == "" {
+		return nil, errors.New("app: no database")
+	}
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &App{opts: opts, log: opts.Log, routes: &server.Routes{}}
+
+	// The database, at the schema this binary knows.
+	db, err := store.Open(ctx, opts.DB)
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	if err := a.checkSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	g, err := geo.Load()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	// People and access, every change audited.
+	a.auth = auth.NewService(db, auth.Options{
+		Now:         opts.Now,
+		IdleTimeout: opts.SessionIdle,
+		MaxAge:      opts.SessionMaxAge,
+		Audit:       audit.New(db, opts.Now),
+	})
+	var authn server.Authenticator = authenticator{a.auth}
+	if opts.Auth != nil {
+		authn = opts.Auth
+	}
+
+	// The surfaces, each registering its routes with their policies.
+	metrics := server.NewMetrics()
+	if _, err := api.Register(a.routes, api.Deps{
+		Store: db, Metrics: metrics, Log: opts.Log, Geo: g, Now: opts.Now,
+		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
+	}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// WEB: the dashboard registers its pages here, once internal/web
+	// lands:
+	//
+	//	web.Register(a.routes, web.Deps{Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
+	//		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie})
+
+	// The server over all of it.
+	a.srv, err = server.New(server.Options{
+		Routes:  a.routes,
+		Auth:    authn,
+		Ready:   a.ready,
+		Metrics: metrics,
+		Log:     opts.Log,
+		Timeout: opts.RequestTimeout,
+		Now:     opts.Now,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// checkSchema migrates, or refuses a schema other than the one this
+// binary knows.
+func (a *App) checkSchema(ctx context.Context) error {
+	if a.opts.Migrate {
+		applied, err := a.db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			a.log.Info("migrated the database", "applied", applied)
+		}
+		return nil
+	}
+	current, latest, err := a.db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case current < latest:
+		return fmt.Errorf("the database %s is at schema version %d and this threshold needs %d: "+
+			"run 'threshold migrate' first, or start the server with --migrate",
+			store.MaskURL(a.opts.DB), current, latest)
+	case current > latest:
+		return fmt.Errorf("the database %s is at schema version %d, newer than this threshold knows (%d): "+
+			"run a newer threshold", store.MaskURL(a.opts.DB), current, latest)
+	}
+	return nil
+}
+
+// ready is the readiness check: the database answers.
+func (a *App) ready(ctx context.Context) error {
+	_, _, err := a.db.SchemaVersion(ctx)
+	return err
+}
+
+// Start listens on Options.Addr and serves in the background.
+func (a *App) Start() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ln != nil {
+		return errors.New("app: already started")
+	}
+	ln, err := net.Listen("tcp", a.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.ln = ln
+	a.served = make(chan error, 1)
+	go func() { a.served <- a.srv.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String(), "db", store.MaskURL(a.opts.DB), "dialect", a.db.Dialect())
+	return nil
+}
+
+// Addr returns the address the server listens on, once started: with
+// port 0 in Options.Addr, the port picked.
+func (a *App) Addr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Done returns a channel that yields Serve's error if the server stops
+// by itself, or nil after Stop. Nil before Start.
+func (a *App) Done() <-chan error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.served
+}
+
+// Stop stops accepting connections, lets the requests in flight finish
+// until ctx ends, then closes the database.
+func (a *App) Stop(ctx context.Context) error {
+	a.mu.Lock()
+	started := a.ln != nil
+	a.mu.Unlock()
+	var err error
+	if started {
+		err = a.srv.Shutdown(ctx)
+	}
+	return errors.Join(err, a.db.Close())
+}
+
+// Handler returns the server's handler, for tests that need no listener.
+func (a *App) Handler() http.Handler { return a.srv }
+
+// Routes returns the route table: every page and endpoint with its
+// policy.
+func (a *App) Routes() *server.Routes { return a.routes }
+
+// DB returns the database.
+func (a *App) DB() *store.DB { return a.db }
+
+// Auth returns the auth service.
+func (a *App) Auth() *auth.Service { return a.auth }
+
+// NeedsFirstAdmin reports whether no user exists yet, so that the
+// operator should be told how to create the first admin.
+func (a *App) NeedsFirstAdmin(ctx context.Context) (bool, error) {
+	users, err := a.auth.ListUsers(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(users) == 0, nil
+}
+
+// authenticator is the auth service as the server's Authenticator.
+type authenticator struct{ *auth.Service }
+
+func (authenticator) CheckCSRF(p *auth.Principal, token string) error { return auth.CheckCSRF(p, token) }

@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"threshold/internal/auth"
+	"threshold/internal/ingest"
+	"threshold/internal/server/servertest"
+	"threshold/internal/store"
+	"threshold/internal/storetest"
+	"threshold/internal/testenv"
+)
+
+func carFile(t testing.TB) string {
+	return testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv")
+}
+
+// started runs an app on a free loopback port until the test ends.
+func started(t *testing.T, opts Options) *App {
+	t.Helper()
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	a, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return a
+}
+
+func get(t *testing.T, a *App, path, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+a.Addr()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestRefusesOutOfDateSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fresh.db")
+	_, err := New(context.Background(), Options{DB: path})
+	if err == nil || !strings.Contains(err.Error(), "threshold migrate") {
+		t.Fatalf("New on an unmigrated database: %v, want an error saying to run threshold migrate", err)
+	}
+	a, err := New(context.Background(), Options{DB: path, Migrate: true})
+	if err != nil {
+		t.Fatalf("New with Migrate: %v", err)
+	}
+	a.Stop(context.Background())
+	a, err = New(context.Background(), Options{DB: path})
+	if err != nil {
+		t.Fatalf("New on a migrated database: %v", err)
+	}
+	a.Stop(context.Background())
+}
+
+// TestServe runs the whole process on both databases, with the real auth
+// service: an API token made the way the CLI makes them reads
+// statistics; a read-only one may not ingest.
+func TestServe(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, url string) {
+		ctx := context.Background()
+		if _, err := ingest.Files(ctx, db, []string{carFile(t)}, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		a := started(t, Options{DB: url})
+		if first, err := a.NeedsFirstAdmin(ctx); err != nil || !first {
+			t.Errorf("NeedsFirstAdmin on a new database = %v, %v; want true", first, err)
+		}
+		for _, path := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"} {
+			if code, body := get(t, a, path, ""); code != 200 {
+				t.Errorf("GET %s: %d %s", path, code, body)
+			}
+		}
+		if code, _ := get(t, a, "/api/v1/stats?country=CAF", ""); code != 401 {
+			t.Errorf("stats signed out: %d, want 401", code)
+		}
+
+		svc := a.Auth()
+		cli := auth.Actor{Name: "cli:test"}
+		if _, err := svc.AddOrg(ctx, cli, "UN DPPA"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AddUser(ctx, cli, auth.NewUser{Email: "analyst@example.org", Org: "UN DPPA",
+			Role: auth.Analyst, Password: "correct horse battery staple"}); err != nil {
+			t.Fatal(err)
+		}
+		read, _, err := svc.CreateToken(ctx, cli, auth.NewToken{Email: "analyst@example.org", Name: "test", Scope: auth.ScopeRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body := get(t, a, "/api/v1/stats?by=country-month&country=CAF&from=2013&to=2013", read)
+		if code != 200 || !strings.Contains(body, `"period":"2013-12"`) {
+			t.Errorf("stats with a token: %d %s", code, body)
+		}
+		var stats struct {
+			Items []struct{ Events int } `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(body), &stats); err != nil || len(stats.Items) == 0 {
+			t.Errorf("stats: %v %s", err, body)
+		}
+		req, _ := http.NewRequest("POST", "http://"+a.Addr()+"/api/v1/ingest", strings.NewReader(""))
+		req.Header.Set("Authorization", "Bearer "+read)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("ingest with a read token: %d, want 403", resp.StatusCode)
+		}
+		if first, err := a.NeedsFirstAdmin(ctx); err != nil || first {
+			t.Errorf("NeedsFirstAdmin with a user = %v, %v; want false", first, err)
+		}
+	})
+}
+
+// TestAccessMatrix walks every route the process serves, the dashboard's
+// included once it registers, with every role, signed out, and read and
+// write tokens, and checks each decision against the route's policy.
+func TestAccessMatrix(t *testing.T) {
+	db, url := storetest.SQLite(t)
+	if _, err := ingest.Files(context.Background(), db, []string{carFile(t)}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), Options{DB: url, Auth: servertest.Auth{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop(context.Background())
+	routes := a.Routes().All()
+	public := 0
+	for _, rt := range routes {
+		if rt.Public {
+			public++
+			t.Logf("public: %s %s", rt.Method, rt.Pattern)
+		}
+	}
+	t.Logf("%d routes, %d public", len(routes), public)
+	servertest.CheckAccess(t, a.Handler(), routes)
+}
