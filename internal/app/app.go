@@ -252,4 +252,6 @@ func (a *App) NeedsFirstAdmin(ctx context.Context) (bool, error) {
 // authenticator is the auth service as the server's Authenticator.
 type authenticator struct{ *auth.Service }
 
-func (authenticator) CheckCSRF(p *auth.Principal, token string) error { return auth.CheckCSRF(p, token) }
+func (authenticator) CheckCSRF(p *auth.Principal, token string) error {
+	return auth.CheckCSRF(p, token)
+}
