@@ -1,0 +1,165 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"threshold/internal/auth"
+	"threshold/internal/server"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// pages holds one template set per page: the layout and partials, plus the
+// page's own file, which defines "main".
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func parsePages() (*pages, error) {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, file := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(file, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFiles, file)
+		if err != nil {
+			return nil, err
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// view is what every template gets: the layout's fields, and Page, the
+// page's own data.
+type view struct {
+	Title string          // the page's title, before " · Threshold"
+	User  *auth.Principal // nil when signed out
+	Path  string          // the request's path, for the navigation
+	Page  any
+}
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 rather than half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	t, ok := h.pages.byName[name]
+	if !ok {
+		h.Log.Error("web: no template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	v := view{Title: title, User: server.PrincipalFrom(r.Context()), Path: r.URL.Path, Page: data}
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		h.Log.Error("web: render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store") // pages hold data a partner may not be cleared for
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+var funcs = template.FuncMap{
+	"asset": assetURL,
+	"lower": strings.ToLower,
+	"num":   formatInt,
+	"date":  formatDate,
+	"query": func(pairs ...string) template.URL { return template.URL(encodeQuery(pairs...)) },
+	"roleName": func(r auth.Role) string {
+		return strings.ToUpper(string(r[:1])) + strings.ReplaceAll(string(r[1:]), "-", " ")
+	},
+}
+
+// formatInt writes n with thousands separators: 12345 -> "12,345".
+func formatInt(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// formatDate writes a civil date as people read it: "30 Dec 2022".
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// encodeQuery builds "?k=v&..." from key-value pairs, leaving out empty
+// values; "" when all are empty.
+func encodeQuery(pairs ...string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(pairs[i]))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(pairs[i+1]))
+	}
+	return b.String()
+}
+
+func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// day returns t's civil date, midnight UTC, as events store dates.
+func day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// parseDay parses a YYYY-MM-DD form value; "" is the zero time.
+func parseDay(field, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %q is not a date like 2022-12-31", field, s)
+	}
+	return t, nil
+}

@@ -1,0 +1,123 @@
+// Package web is the dashboard: server-rendered pages for people, with a
+// little JavaScript that only enhances them. A world map of recent
+// violence, a page per country (monthly chart, map of events, events table,
+// admin-1 breakdown), the login page and the administration of users and
+// organisations.
+//
+// Each page is a handler file with a template of the same name in
+// templates/; templates and static assets are embedded, and maps are drawn
+// in Go as SVG from the Natural Earth shapes in package atlas, so the
+// dashboard needs no CDN and no internet. Handlers return errors; one
+// function (errors.go) maps them to a status and an error page.
+//
+// Access control, sessions and CSRF checks are the server's: its middleware
+// authenticates each request, checks the route's policy and, on unsafe
+// methods, the form field csrf_token against Principal.CSRF. This package
+// declares the policy of each page in routes.go and puts the token in every
+// form.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"threshold/internal/auth"
+	"threshold/internal/event"
+	"threshold/internal/geo"
+	"threshold/internal/server"
+	"threshold/internal/store"
+	"threshold/internal/web/atlas"
+)
+
+// Reader is the event data the dashboard shows. *store.DB implements it.
+type Reader interface {
+	// Stats counts events and sums fatalities per country (or admin-1
+	// area) and period, for the events f selects.
+	Stats(ctx context.Context, by store.Grouping, f event.Filter) ([]event.Period, error)
+	// Events calls fn for each event f selects, in id order, within page.
+	Events(ctx context.Context, f event.Filter, p store.Page, fn func(event.Stored) error) error
+}
+
+// Authenticator signs people in and out. *auth.Service implements it.
+type Authenticator interface {
+	// Login checks an email and password from remote (the client's
+	// address) and starts a session: it returns the session cookie's value
+	// and the signed-in principal. Wrong credentials or a disabled user
+	// are auth.ErrUnauthorized; too many recent failures
+	// auth.ErrThrottled.
+	Login(ctx context.Context, email, password, remote string) (cookie string, p *auth.Principal, err error)
+	// Logout ends p's session.
+	Logout(ctx context.Context, p *auth.Principal, remote string) error
+}
+
+// Directory is the administration of organisations and users.
+// *auth.Service implements it. by is the administrator making the change,
+// for the audit log. A taken name or email is an error matching
+// auth.ErrConflict; an unknown organisation or user auth.ErrNotFound.
+type Directory interface {
+	ListUsers(ctx context.Context) ([]auth.User, error)
+	AddUser(ctx context.Context, by auth.Actor, nu auth.NewUser) (auth.User, error)
+	DisableUser(ctx context.Context, by auth.Actor, email string) error
+	ListOrgs(ctx context.Context) ([]auth.Org, error)
+	AddOrg(ctx context.Context, by auth.Actor, name string) (auth.Org, error)
+}
+
+// Deps is what the dashboard needs from the rest of the program.
+type Deps struct {
+	Data  Reader
+	Auth  Authenticator
+	Admin Directory
+	Geo   *geo.Table
+	Log   *slog.Logger     // nil discards
+	Now   func() time.Time // the clock; nil means time.Now
+	// SecureCookie marks the session cookie Secure even on plain HTTP
+	// requests, for a server behind a proxy that terminates TLS. Requests
+	// that arrive over TLS always get a Secure cookie.
+	SecureCookie bool
+}
+
+// handler holds the dependencies of every page.
+type handler struct {
+	Deps
+	world    *atlas.Atlas // 1:110m shapes for the world map
+	detailed *atlas.Atlas // 1:50m shapes for country maps
+	worldMap *worldMap    // the world map's shapes, projected once
+	pages    *pages
+	covCache coverageCache
+}
+
+// Register adds the dashboard's pages and static assets to routes.
+func Register(routes *server.Routes, deps Deps) error {
+	switch {
+	case deps.Data == nil:
+		return errors.New("web: Deps.Data is nil")
+	case deps.Auth == nil:
+		return errors.New("web: Deps.Auth is nil")
+	case deps.Admin == nil:
+		return errors.New("web: Deps.Admin is nil")
+	case deps.Geo == nil:
+		return errors.New("web: Deps.Geo is nil")
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	h := &handler{Deps: deps}
+	var err error
+	if h.world, err = atlas.World(deps.Geo); err != nil {
+		return err
+	}
+	if h.detailed, err = atlas.Detailed(deps.Geo); err != nil {
+		return err
+	}
+	h.worldMap = newWorldMap(h.world, deps.Geo)
+	if h.pages, err = parsePages(); err != nil {
+		return err
+	}
+	h.routes(routes)
+	return nil
+}
