@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"stats":   {runStats, "aggregate events per country or admin-1 area and period"},
 		"rejects": {runRejects, "list quarantined rows"},
 		"migrate": {runMigrate, "bring the database schema up to date"},
+		"serve":   {runServe, "run the server: JSON API, dashboard, health checks and metrics"},
 		"org":     {runOrg, "add and list organisations"},
 		"user":    {runUser, "add, list, disable users and set their passwords"},
 		"token":   {runToken, "create, list and revoke API tokens"},

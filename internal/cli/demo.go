@@ -31,22 +31,13 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "threshold-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	paths, err := sample.WriteFiles(dir)
-	if err != nil {
-		return err
-	}
 	st, err := openDB(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	fmt.Fprintf(env.Stdout, "Ingesting the bundled sample data into %s\n\n", store.MaskURL(*db))
-	sum, err := ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
+	sum, err := ingestSample(ctx, st, env)
 	if err != nil {
 		return err
 	}
@@ -57,6 +48,21 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	}
 	printDemoSummary(env, months, *top)
 	return nil
+}
+
+// ingestSample ingests the sample data bundled in the binary into st, as
+// demo and serve --demo do.
+func ingestSample(ctx context.Context, st ingest.Store, env *Env) (ingest.Summary, error) {
+	dir, err := os.MkdirTemp("", "threshold-demo-")
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	defer os.RemoveAll(dir)
+	paths, err := sample.WriteFiles(dir)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	return ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
 }
 
 func printDemoSummary(env *Env, months []event.Period, top int) {
