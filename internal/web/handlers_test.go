@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -423,4 +425,42 @@ func TestAccess(t *testing.T) {
 		}
 	}
 	servertest.CheckAccess(t, srv, mine)
+}
+
+// Pages are sent gzip-compressed to clients that take it.
+func TestGzip(t *testing.T) {
+	site := webtest.Start(t)
+	c := site.Client(t)
+	c.Transport = &http.Transport{DisableCompression: true}
+	site.SignIn(t, c, auth.Analyst)
+	for _, enc := range []string{"gzip", "gzip, deflate, br", "br", "", "gzip;q=0"} {
+		req, _ := http.NewRequest("GET", site.URL+"/countries/CAF", nil)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := strings.HasPrefix(enc, "gzip") && enc != "gzip;q=0"
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != want {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", enc, resp.Header.Get("Content-Encoding"))
+			continue
+		}
+		if want {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil || !strings.Contains(string(plain), "Central African Republic") {
+				t.Errorf("the gzip body does not decode to the page: %v", err)
+			}
+			if len(body)*4 > len(plain) {
+				t.Errorf("gzip made %d bytes of %d", len(body), len(plain))
+			}
+		}
+	}
 }
