@@ -172,7 +172,7 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 		updates []update
 		rejects []*ingest.Record
 	)
-	pending := map[event.Key]int{} // key -> index in inserts
+	pending := make(map[event.Key]int, len(recs)) // key -> index in inserts
 	for i := range recs {
 		r := &recs[i]
 		if r.Reject != nil {
