@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -349,7 +350,17 @@ func TestStatsMatchStore(t *testing.T) {
 			}
 			return out.Items
 		}
-		want, err := db.Stats(context.Background(), store.Admin1Month, event.Filter{Country: "CAF"})
+		if err := ta.api.Warm(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		want, err := db.Stats(context.Background(), store.CountryMonth, event.Filter{Country: "CAF"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, stats("country=CAF")); diff != "" {
+			t.Errorf("warmed country-month stats (-store +api):\n%s", diff)
+		}
+		want, err = db.Stats(context.Background(), store.Admin1Month, event.Filter{Country: "CAF"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -506,10 +517,13 @@ func TestAccess(t *testing.T) {
 }
 
 func TestStatsCache(t *testing.T) {
+	var mu sync.Mutex // the clock and loads are read by background loads
 	clock := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := newStatsCache(time.Minute, 2, func() time.Time { return clock })
+	c := newStatsCache(time.Minute, 2, func() time.Time { mu.Lock(); defer mu.Unlock(); return clock })
 	loads := 0
 	load := func(context.Context) ([]event.Period, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		loads++
 		return []event.Period{{Country: "CAF", Events: loads}}, nil
 	}
@@ -524,27 +538,42 @@ func TestStatsCache(t *testing.T) {
 		name    string
 		country string
 		advance time.Duration
+		wait    bool // for background loads first
 		clear   bool
+		put     bool // put a result of the generation before any clear
 		want    int
 	}{
 		{name: "first load", country: "CAF", want: 1},
 		{name: "cached", country: "CAF", want: 1},
 		{name: "another key", country: "SDN", want: 2},
 		{name: "still cached", country: "CAF", advance: 59 * time.Second, want: 1},
-		{name: "expired", country: "CAF", advance: time.Second, want: 3},
-		{name: "third key evicts the oldest", country: "MEX", want: 4},
+		{name: "expired: stale while a refresh runs", country: "CAF", advance: time.Second, want: 1},
+		{name: "refreshed", country: "CAF", wait: true, want: 3},
+		{name: "third key evicts the least recently used", country: "MEX", want: 4},
 		{name: "evicted", country: "SDN", want: 5},
 		{name: "cleared", country: "SDN", clear: true, want: 6},
+		{name: "warmed", country: "SYR", put: true, want: 100},
+		{name: "put of an older generation is dropped", country: "IRQ", put: true, clear: true, want: 7},
 	}
 	for _, s := range steps {
+		mu.Lock()
 		clock = clock.Add(s.advance)
+		mu.Unlock()
+		if s.wait {
+			c.wait()
+		}
+		gen := c.generation()
 		if s.clear {
 			c.clear()
+		}
+		if s.put {
+			c.put(gen, map[statsKey][]event.Period{{f: event.Filter{Country: s.country}}: {{Events: 100}}})
 		}
 		if got := get(s.country); got != s.want {
 			t.Errorf("%s: get(%s) = load %d, want load %d", s.name, s.country, got, s.want)
 		}
 	}
+	c.wait()
 }
 
 func TestOpenAPIDocument(t *testing.T) {

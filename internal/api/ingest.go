@@ -97,6 +97,9 @@ func (a *API) ingestUpload(ctx context.Context, in *ingestInput) (*ingestOutput,
 	})
 	// Whatever was stored, even before a failure, changes the statistics.
 	a.stats.clear()
+	if werr := a.Warm(context.WithoutCancel(ctx)); werr != nil {
+		a.log.WarnContext(ctx, "after ingest", "err", werr)
+	}
 	a.metrics.Ingested(sum)
 	if err != nil {
 		var se *storeError

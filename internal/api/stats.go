@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -52,3 +53,34 @@ func (a *API) getStats(ctx context.Context, in *statsInput) (*statsOutput, error
 	out.Body.By, out.Body.Items = in.By, items
 	return out, nil
 }
+
+// Warm loads the country-month statistics of every country in one query
+// and caches each country's share, so that the commonest request, one
+// country's months, does not wait for the database even the first time.
+// The app runs it when it starts; an ingest through the API runs it
+// again. It does nothing when the cache is disabled.
+func (a *API) Warm(ctx context.Context) error {
+	if a.stats.ttl < 0 {
+		return nil
+	}
+	gen := a.stats.generation()
+	all, err := a.st.Stats(ctx, store.CountryMonth, event.Filter{})
+	if err != nil {
+		return fmt.Errorf("warm statistics: %w", err)
+	}
+	byCountry := map[statsKey][]event.Period{}
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].Country == all[i].Country {
+			j++
+		}
+		byCountry[statsKey{store.CountryMonth, event.Filter{Country: all[i].Country}}] = all[i:j:j]
+		i = j
+	}
+	a.stats.put(gen, byCountry)
+	return nil
+}
+
+// Close waits for the statistics queries still running in the
+// background; call it before closing the store.
+func (a *API) Close() { a.stats.wait() }

@@ -57,12 +57,16 @@ type App struct {
 	log    *slog.Logger
 	db     *store.DB
 	auth   *auth.Service
+	api    *api.API
 	routes *server.Routes
 	srv    *server.Server
 
 	mu     sync.Mutex
 	ln     net.Listener
 	served chan error // Serve's result, once started
+
+	bg     sync.WaitGroup     // background work: the statistics warm-up
+	cancel context.CancelFunc // ends background work
 }
 
 // New opens the database and builds the process; Start serves it.
@@ -111,7 +115,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
-	if _, err := api.Register(a.routes, api.Deps{
+	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
@@ -191,6 +195,16 @@ func (a *App) Start() error {
 	a.served = make(chan error, 1)
 	go func() { a.served <- a.srv.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String(), "db", store.MaskURL(a.opts.DB), "dialect", a.db.Dialect())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		if err := a.api.Warm(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("statistics warm-up", "err", err)
+		}
+	}()
 	return nil
 }
 
@@ -214,7 +228,7 @@ func (a *App) Done() <-chan error {
 }
 
 // Stop stops accepting connections, lets the requests in flight finish
-// until ctx ends, then closes the database.
+// until ctx ends, ends background work, then closes the database.
 func (a *App) Stop(ctx context.Context) error {
 	a.mu.Lock()
 	started := a.ln != nil
@@ -222,7 +236,10 @@ func (a *App) Stop(ctx context.Context) error {
 	var err error
 	if started {
 		err = a.srv.Shutdown(ctx)
+		a.cancel()
+		a.bg.Wait()
 	}
+	a.api.Close()
 	return errors.Join(err, a.db.Close())
 }
 
