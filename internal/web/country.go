@@ -23,6 +23,7 @@ type countryView struct {
 	Admin1s    []option
 
 	Events, Fatalities int    // totals for the selection
+	Counted            int    // events read whose source gives a death toll (GDELT and ICEWS give none)
 	Span               string // "Aug 1991 – Dec 2022": the months charted
 	Months             []monthly
 	Chart              chart
@@ -177,6 +178,9 @@ func (h *handler) countryPage(w http.ResponseWriter, r *http.Request) error {
 	read := 0
 	err = h.Data.Events(ctx, f, store.Page{Limit: maxMapEvents}, func(s event.Stored) error {
 		read++
+		if s.Fatalities.Best != nil {
+			v.Counted++
+		}
 		pc.add(&s.Event)
 		top.add(&s)
 		return nil

@@ -47,6 +47,7 @@ type View struct {
 	Width, Height float64
 	proj          Projection
 	scale, x0, y0 float64 // canvas = (x-x0)*scale, (y0-y)*scale
+	center        float64 // the longitude the map is centred on; see Centered
 }
 
 // Fit returns a view of box under proj, Width wide, with pad units of
@@ -92,8 +93,24 @@ func projectedBounds(proj Projection, b Box) (x0, y0, x1, y1 float64) {
 
 // XY returns the canvas position of a point.
 func (v View) XY(lon, lat float64) (x, y float64) {
-	px, py := v.proj(lon, lat)
+	px, py := v.proj(lon+turns(v.center, lon), lat)
 	return (px - v.x0) * v.scale, (v.y0 - py) * v.scale
+}
+
+// Centered returns the view with longitudes taken within 180° of lon0,
+// for a map of a country astride the antimeridian: with lon0 = 170,
+// Alaska's -170° is drawn at 190°, east of Chukotka, not across the
+// world. The view's box (see Fit) must then be given in those terms, e.g.
+// 20° to 200° for Russia.
+func (v View) Centered(lon0 float64) View {
+	v.center = lon0
+	return v
+}
+
+// turns returns the multiple of 360° that brings lon within 180° of
+// center.
+func turns(center, lon float64) float64 {
+	return 360 * math.Round((center-lon)/360)
 }
 
 // Path returns the SVG path data of polygons, rounded to a tenth of a unit,
@@ -109,12 +126,15 @@ func (v View) Path(polys []Polygon) string {
 	for _, p := range polys {
 		for _, r := range p {
 			u, lo, hi := unwrap(r)
-			v.ring(&b, u, 0)
+			// The whole ring moves by whole turns towards the centre, so
+			// that it stays in one piece.
+			d := turns(v.center, (lo+hi)/2)
+			v.ring(&b, u, d)
 			switch {
-			case hi > 180:
-				v.ring(&b, u, -360)
-			case lo < -180:
-				v.ring(&b, u, 360)
+			case hi+d > v.center+180:
+				v.ring(&b, u, d-360)
+			case lo+d < v.center-180:
+				v.ring(&b, u, d+360)
 			}
 		}
 	}
@@ -174,7 +194,8 @@ func (v View) Outline(box Box) string {
 	return b.String()
 }
 
-// ring writes one ring, its longitudes moved by dlon: an absolute move,
+// ring writes one ring, its longitudes moved by dlon (and not otherwise
+// centred, so that it stays in one piece): an absolute move,
 // then relative lines between positions rounded to tenths, so that
 // rounding errors never accumulate.
 func (v View) ring(b *strings.Builder, r Ring, dlon float64) {
@@ -184,7 +205,8 @@ func (v View) ring(b *strings.Builder, r Ring, dlon float64) {
 		r = r[:len(r)-1] // z closes the ring
 	}
 	for i, pt := range r {
-		x, y := v.XY(pt.Lon+dlon, pt.Lat)
+		ux, uy := v.proj(pt.Lon+dlon, pt.Lat)
+		x, y := (ux-v.x0)*v.scale, (v.y0-uy)*v.scale
 		tx, ty := int64(math.Round(x*10)), int64(math.Round(y*10))
 		if i == 0 {
 			b.WriteString("M")
