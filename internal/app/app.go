@@ -22,6 +22,7 @@ import (
 	"threshold/internal/geo"
 	"threshold/internal/server"
 	"threshold/internal/store"
+	"threshold/internal/web"
 )
 
 // Options configure an App. Zero values take the defaults given.
@@ -122,11 +123,13 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	// WEB: the dashboard registers its pages here, once internal/web
-	// lands:
-	//
-	//	web.Register(a.routes, web.Deps{Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
-	//		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie})
+	if err := web.Register(a.routes, web.Deps{
+		Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
+		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
+	}); err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	// The server over all of it.
 	a.srv, err = server.New(server.Options{

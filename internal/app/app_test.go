@@ -1,10 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -168,4 +171,76 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	t.Logf("%d routes, %d public", len(routes), public)
 	servertest.CheckAccess(t, a.Handler(), routes)
+}
+
+// TestSessions signs in through the auth service and uses the session
+// cookie as a browser would: reads need nothing more, changes need the
+// session's CSRF token, and a tampered cookie is signed out.
+func TestSessions(t *testing.T) {
+	_, url := storetest.SQLite(t)
+	a := started(t, Options{DB: url, Migrate: true})
+	ctx := context.Background()
+	svc := a.Auth()
+	cli := auth.Actor{Name: "cli:test"}
+	if _, err := svc.AddOrg(ctx, cli, "ECOWAS"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddUser(ctx, cli, auth.NewUser{Email: "desk@example.org", Org: "ECOWAS",
+		Role: auth.Analyst, Password: "correct horse battery staple"}); err != nil {
+		t.Fatal(err)
+	}
+	cookie, p, err := svc.Login(ctx, "desk@example.org", "correct horse battery staple", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	car, err := os.ReadFile(carFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct {
+		name   string
+		method string
+		path   string
+		cookie string
+		csrf   string
+		body   bool // the CAR sample as an upload
+		want   int
+	}{
+		{"read with a session", "GET", "/api/v1/stats?country=CAF", cookie, "", false, 200},
+		{"page with a session", "GET", "/countries/CAF", cookie, "", false, 200},
+		{"change without CSRF token", "POST", "/api/v1/ingest", cookie, "", true, 403},
+		{"change with another token", "POST", "/api/v1/ingest", cookie, "forged", true, 403},
+		{"change with the CSRF token", "POST", "/api/v1/ingest", cookie, p.CSRF, true, 200},
+		{"tampered cookie on the API", "GET", "/api/v1/stats", cookie[:len(cookie)-1] + "x", "", false, 401},
+		{"tampered cookie on a page", "GET", "/countries/CAF", cookie[:len(cookie)-1] + "x", "", false, 303},
+	} {
+		var body io.Reader
+		ct := ""
+		if tt.body {
+			var b bytes.Buffer
+			mw := multipart.NewWriter(&b)
+			fw, _ := mw.CreateFormFile("file", "car.csv")
+			fw.Write(car)
+			mw.Close()
+			body, ct = &b, mw.FormDataContentType()
+		}
+		req, _ := http.NewRequest(tt.method, "http://"+a.Addr()+tt.path, body)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		req.AddCookie(&http.Cookie{Name: "threshold_session", Value: tt.cookie})
+		if tt.csrf != "" {
+			req.Header.Set("X-CSRF-Token", tt.csrf)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: %s %s: %d, want %d\n%.300s", tt.name, tt.method, tt.path, resp.StatusCode, tt.want, b)
+		}
+	}
 }

@@ -116,10 +116,10 @@ func Allowed(rt server.Route, c Caller) bool {
 var pathParam = regexp.MustCompile(`\{([^}.]+)(\.\.\.)?\}`)
 
 // Path turns a route pattern into a request path: each {name} becomes
-// "name", and a trailing slash subtree pattern stays as it is.
+// "name", an exact-match "/{$}" is "/", and a subtree pattern ending in
+// a slash stays as it is.
 func Path(pattern string) string {
-	p := pathParam.ReplaceAllString(pattern, "$1")
-	return strings.TrimSuffix(p, "{$}")
+	return pathParam.ReplaceAllString(strings.TrimSuffix(pattern, "{$}"), "$1")
 }
 
 // CheckAccess sends, for every route of routes and every caller, a
