@@ -1,6 +1,7 @@
 // Package browsertest drives the dashboard in real headless Chromium with
-// chromedp: sign in, open the map, pick a country, read its chart and
-// events; a partner viewer is kept out of the admin pages. It takes a
+// chromedp, served by the whole process (app.New on 127.0.0.1:0): sign
+// in, open the map, pick a country, read its chart and events; a partner
+// viewer is kept out of the admin pages. It takes a
 // screenshot of every page at 1280 px and at phone width (390 px) into
 // $THRESHOLD_SCREENSHOTS, or a temporary directory, for people to look at.
 //
@@ -21,10 +22,49 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
 
+	"threshold/internal/app"
 	"threshold/internal/auth"
+	"threshold/internal/ingest"
+	"threshold/internal/storetest"
 	"threshold/internal/testenv"
 	"threshold/internal/web/webtest"
 )
+
+// start runs the whole server process, app.New on 127.0.0.1:0, over a
+// database holding the shared CAR sample and webtest's user of every
+// role, and returns its base URL.
+func start(t *testing.T) string {
+	t.Helper()
+	sample := testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv")
+	db, path := storetest.SQLite(t)
+	ctx := context.Background()
+	if _, err := ingest.Files(ctx, db, []string{sample}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, app.Options{DB: path, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Stop(context.Background()); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	by := auth.Actor{Name: "browsertest"}
+	if _, err := a.Auth().AddOrg(ctx, by, webtest.Org); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range auth.Roles() {
+		nu := auth.NewUser{Org: webtest.Org, Role: r, Email: webtest.Email(r), Password: webtest.Password}
+		if _, err := a.Auth().AddUser(ctx, by, nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return "http://" + a.Addr()
+}
 
 // tab is a headless Chromium tab for one test.
 type tab struct {
@@ -166,17 +206,17 @@ func signIn(role auth.Role) chromedp.Action[chromedp.Void] {
 
 func TestSignInMapCountry(t *testing.T) {
 	b := browser(t)
-	site := webtest.Start(t)
+	base := start(t)
 	dir := shots(t)
 	t.Logf("screenshots in %s", dir)
 
 	// Signed out, the map sends the browser to the login page.
 	b.do(
-		chromedp.Navigate(site.URL+"/"),
+		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#email`)),
 		screenshot(dir, "login"),
 	)
-	if loc := b.location(); !strings.HasPrefix(loc, site.URL+"/login?next=") {
+	if loc := b.location(); !strings.HasPrefix(loc, base+"/login?next=") {
 		t.Errorf("signed out, / went to %s, want the login page", loc)
 	}
 
@@ -195,7 +235,7 @@ func TestSignInMapCountry(t *testing.T) {
 	// Signed in, the map shows its window and the Central African
 	// Republic shaded.
 	b.do(signIn(auth.Analyst), screenshot(dir, "map"))
-	if loc := b.location(); loc != site.URL+"/" {
+	if loc := b.location(); loc != base+"/" {
 		t.Errorf("after signing in the browser is at %s, want /", loc)
 	}
 	if w := b.text(`#window`); !strings.Contains(w, "90 days to 30 Dec 2022") || !strings.Contains(w, "latest event in the data") {
@@ -222,7 +262,7 @@ func TestSignInMapCountry(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
 		screenshot(dir, "country"),
 	)
-	if loc := b.location(); loc != site.URL+"/countries/CAF" {
+	if loc := b.location(); loc != base+"/countries/CAF" {
 		t.Errorf("clicking the country went to %s", loc)
 	}
 	if h1 := b.text(`h1`); !strings.Contains(h1, "Central African Republic") {
@@ -260,14 +300,14 @@ func TestSignInMapCountry(t *testing.T) {
 // The map works from the keyboard: countries are links in the tab order.
 func TestKeyboardMap(t *testing.T) {
 	b := browser(t)
-	site := webtest.Start(t)
-	b.do(chromedp.Navigate(site.URL+"/login"), signIn(auth.DeskOfficer))
+	base := start(t)
+	b.do(chromedp.Navigate(base+"/login"), signIn(auth.DeskOfficer))
 	focused := get(b, chromedp.Evaluate[bool](`(() => { const a = document.querySelector('.worldmap a[href="/countries/CAF"]'); a.focus(); return document.activeElement === a; })()`))
 	if !focused {
 		t.Fatalf("the country link cannot take focus")
 	}
 	b.do(chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(`svg.chart`)))
-	if loc := b.location(); loc != site.URL+"/countries/CAF" {
+	if loc := b.location(); loc != base+"/countries/CAF" {
 		t.Errorf("Enter on the focused country went to %s", loc)
 	}
 }
@@ -275,14 +315,14 @@ func TestKeyboardMap(t *testing.T) {
 // A partner viewer cannot reach the admin pages; an admin can.
 func TestAdminPages(t *testing.T) {
 	b := browser(t)
-	site := webtest.Start(t)
+	base := start(t)
 	dir := shots(t)
-	b.do(chromedp.Navigate(site.URL+"/login"), signIn(auth.PartnerViewer))
+	b.do(chromedp.Navigate(base+"/login"), signIn(auth.PartnerViewer))
 	if nav := b.text(`header nav`); strings.Contains(nav, "Users") {
 		t.Errorf("a partner viewer's navigation offers %q", nav)
 	}
 	b.do(
-		chromedp.Navigate(site.URL+"/admin/users"),
+		chromedp.Navigate(base+"/admin/users"),
 		chromedp.WaitVisible(chromedp.CSS(`h1`)),
 		screenshot(dir, "forbidden"),
 	)
@@ -292,10 +332,10 @@ func TestAdminPages(t *testing.T) {
 
 	// The partner signs out; an admin signs in and adds an organisation.
 	b.do(
-		chromedp.Navigate(site.URL+"/"),
+		chromedp.Navigate(base+"/"),
 		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
 		signIn(auth.Admin),
-		chromedp.Navigate(site.URL+"/admin/orgs"),
+		chromedp.Navigate(base+"/admin/orgs"),
 		chromedp.SendKeys(chromedp.CSS(`#name`), "ECOWAS Commission"),
 		chromedp.Click(chromedp.CSS(`form[action="/admin/orgs"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.done`)),
@@ -305,7 +345,7 @@ func TestAdminPages(t *testing.T) {
 		t.Errorf("after adding an organisation the page says %q", done)
 	}
 	b.do(
-		chromedp.Navigate(site.URL+"/admin/users"),
+		chromedp.Navigate(base+"/admin/users"),
 		chromedp.WaitVisible(chromedp.CSS(`h1`)),
 		screenshot(dir, "admin-users"),
 	)
