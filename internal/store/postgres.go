@@ -16,6 +16,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16) // database/sql keeps 2 by default: under load the others would be reconnected per query
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, err

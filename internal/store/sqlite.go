@@ -50,6 +50,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4) // database/sql keeps 2 by default: under load the others would be reopened per query
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
