@@ -191,6 +191,11 @@ func (s *Server) guard(rt Route) http.Handler {
 		if p != nil {
 			info.user = p.UserID
 		}
+		if !rt.Public {
+			// What a signed-in caller sees stays out of shared caches and
+			// the browser's history; a handler may say otherwise.
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		rt.Handler.ServeHTTP(w, r.WithContext(WithPrincipal(ctx, p)))
 	})
 }

@@ -181,7 +181,7 @@ func TestServer(t *testing.T) {
 		{name: "api expired session", req: request{method: "GET", path: "/api/v1/things", cookie: "session-gone"},
 			wantStatus: 401},
 		{name: "api token", req: request{method: "GET", path: "/api/v1/things", bearer: "read-analyst"},
-			wantStatus: 200, wantContains: []string{"hello analyst"}},
+			wantStatus: 200, wantContains: []string{"hello analyst"}, wantHeader: map[string]string{"Cache-Control": "no-store"}},
 		{name: "bearer wins over cookie",
 			req:        request{method: "GET", path: "/api/v1/things", bearer: "read-admin", cookie: "session-analyst"},
 			wantStatus: 200, wantContains: []string{"hello admin"}},
