@@ -100,8 +100,11 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	probe := &statusProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	status := probe.status
-	if status == 0 || status == http.StatusOK {
-		status = http.StatusNotFound
+	if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		// ServeMux's redirects to the clean path, or to the path with
+		// its trailing slash: let it answer.
+		h.ServeHTTP(w, r)
+		return
 	}
 	msg := "no such page or endpoint: " + r.URL.Path
 	if status == http.StatusMethodNotAllowed {
@@ -190,6 +193,11 @@ func (s *Server) guard(rt Route) http.Handler {
 		}
 		if p != nil {
 			info.user = p.UserID
+		}
+		if r.MultipartForm != nil {
+			// Parsed here, on this copy of the request, so net/http would
+			// not remove its temporary files.
+			defer r.MultipartForm.RemoveAll()
 		}
 		if !rt.Public {
 			// What a signed-in caller sees stays out of shared caches and

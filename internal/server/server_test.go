@@ -238,6 +238,8 @@ func TestServer(t *testing.T) {
 			wantStatus: 500},
 		{name: "route timeout cancels the context", req: request{method: "GET", path: "/api/v1/slow", bearer: "read-analyst"},
 			wantStatus: 503, wantContains: []string{"deadline exceeded"}},
+		{name: "unclean path is redirected", req: request{method: "GET", path: "/api/v1/x/../things"}, wantStatus: 307,
+			wantHeader: map[string]string{"Location": "/api/v1/things"}},
 		{name: "request ID is echoed",
 			req:        request{method: "GET", path: "/healthz", header: map[string]string{"X-Request-ID": "abc-123"}},
 			wantStatus: 200, wantHeader: map[string]string{"X-Request-ID": "abc-123"}},
