@@ -151,6 +151,10 @@ func (s *Server) guard(rt Route) http.Handler {
 				return
 			}
 			p = nil // public routes serve the signed out
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			// Overloaded, or the client has gone: not a failure to log.
+			s.refuse(w, r, http.StatusServiceUnavailable, "the server is busy; try again")
+			return
 		default:
 			s.log.Error("authenticate", "request_id", info.id, "err", err)
 			s.refuse(w, r, http.StatusInternalServerError, internalError(info.id))
