@@ -222,12 +222,17 @@ func TestWorldMap(t *testing.T) {
 		// Ending today, CAR has data but no events: zero, not "no data".
 		{"?end=today", []string{"90 days to 20 Nov 2025", "ending today", `<a href="/countries/CAF" class="c0">`,
 			"No events in this window."}},
+		// A chosen end day.
+		{"?end=date&on=2019-10-24", []string{"90 days to 24 Oct 2019</strong> (27 Jul 2019 – 24 Oct 2019), ending on the day chosen",
+			`class="c3"><title>Central African Republic: 144 fatalities, 17 events`, `name="on" value="2019-10-24"`}},
 		// Bad values fall back to the defaults.
 		{"?days=7&end=tomorrow&measure=x", []string{"90 days to 30 Dec 2022"}},
 	}
 	for _, tt := range tests {
 		get(t, c, site.URL+"/"+tt.query).want(t, "map "+tt.query, http.StatusOK, tt.contains...)
 	}
+	get(t, c, site.URL+"/?end=date&on=24/10/2019").want(t, "bad end date", http.StatusBadRequest,
+		`role="alert"`, "Ending on: give a date like 2019-10-24", "90 days to 30 Dec 2022")
 }
 
 func TestCountryPage(t *testing.T) {

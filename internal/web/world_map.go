@@ -96,13 +96,14 @@ type worldMapView struct {
 	NoData     class
 	Windows    []int
 	Days       int
-	End        string // "latest" or "today"
+	End        string // "latest", "today" or "date"
 	Measure    string
 	FromDate   mapDate // the window's first day
 	ToDate     mapDate // the window's last day
 	Latest     mapDate // the latest event in the data; zero when there is none
 	Today      mapDate
-	Empty      bool // the database holds no events at all
+	Empty      bool   // the database holds no events at all
+	Problem    string // why the chosen end date was ignored
 	TotalValue int
 }
 
@@ -125,8 +126,18 @@ func (h *handler) worldMapPage(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(mapWindows, days) {
 		days = 90
 	}
+	// The window ends at the latest event, today, or on a chosen day.
 	end := q.Get("end")
-	if end != "today" {
+	var on time.Time
+	var problem string
+	switch end {
+	case "today":
+	case "date":
+		var err error
+		if on, err = parseDay("Ending on", q.Get("on")); err != nil || on.IsZero() {
+			end, on, problem = "latest", time.Time{}, "Ending on: give a date like 2019-10-24; the map ends at the latest event instead."
+		}
+	default:
 		end = "latest"
 	}
 	measure := q.Get("measure")
@@ -140,7 +151,10 @@ func (h *handler) worldMapPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	today := day(h.Now())
 	to := cov.latest
-	if end == "today" || to.IsZero() {
+	switch {
+	case end == "date":
+		to = on
+	case end == "today" || to.IsZero():
 		to = today
 	}
 	from := to.AddDate(0, 0, 1-days)
@@ -161,7 +175,7 @@ func (h *handler) worldMapPage(w http.ResponseWriter, r *http.Request) error {
 		Map: h.worldMap, Scale: scale, NoData: noData, Windows: mapWindows,
 		Days: days, End: end, Measure: measure,
 		FromDate: dateOf(from), ToDate: dateOf(to), Latest: dateOf(cov.latest), Today: dateOf(today),
-		Empty: len(cov.countries) == 0,
+		Empty: len(cov.countries) == 0, Problem: problem,
 	}
 	value := func(s sums) int {
 		if measure == measureEvents {
@@ -196,8 +210,12 @@ func (h *handler) worldMapPage(w http.ResponseWriter, r *http.Request) error {
 	slices.SortFunc(v.Ranked, func(a, b mapCountry) int {
 		return cmp.Or(cmp.Compare(b.Value, a.Value), cmp.Compare(a.Name, b.Name))
 	})
-	title := fmt.Sprintf("World map: %s in the last %d days", measure, days)
-	h.render(w, r, http.StatusOK, "world_map", title, v)
+	title := fmt.Sprintf("World map: %s in %d days to %s", measure, days, v.ToDate.Text)
+	status := http.StatusOK
+	if problem != "" {
+		status = http.StatusBadRequest
+	}
+	h.render(w, r, status, "world_map", title, v)
 	return nil
 }
 

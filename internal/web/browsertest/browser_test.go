@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
+	"github.com/chromedp/chromedp/kb"
 
 	"threshold/internal/app"
 	"threshold/internal/auth"
@@ -310,6 +311,22 @@ func TestKeyboardMap(t *testing.T) {
 	if loc := b.location(); loc != base+"/countries/CAF" {
 		t.Errorf("Enter on the focused country went to %s", loc)
 	}
+
+	// Arrow keys move through the window's radios without reloading the
+	// page at each step; the button applies the choice.
+	b.do(
+		chromedp.Navigate(base+"/"),
+		chromedp.Focus(chromedp.CSS(`input[name="days"][value="90"]`)),
+		chromedp.KeyEvent(kb.ArrowRight),
+		chromedp.Sleep(300*time.Millisecond),
+	)
+	if loc := b.location(); loc != base+"/" {
+		t.Errorf("an arrow key in the radios loaded %s", loc)
+	}
+	b.do(
+		chromedp.Click(chromedp.CSS(`form.controls button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="days"][value="365"][checked]`)),
+	)
 }
 
 // A partner viewer cannot reach the admin pages; an admin can.

@@ -1,12 +1,23 @@
 // Enhancements only: every page works without this file.
 "use strict";
 
-// Forms marked data-autosubmit apply a choice as soon as it is made, so
-// the map follows the window and measure controls without a button press.
-// The button stays for keyboard users who move through the radios.
+// Forms marked data-autosubmit apply a choice made with the pointer at
+// once, so the map follows its controls without a press of the button.
+// Choices made from the keyboard wait for the button: arrow keys move
+// through a radio group by selecting each option in turn, and reloading
+// the page at every step would throw the user back to its top.
 document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+  var pointerAt = 0;
+  form.addEventListener("pointerdown", function () { pointerAt = Date.now(); });
   form.addEventListener("change", function (e) {
-    if (e.target.type === "radio") {
+    var t = e.target;
+    if (t.type === "date") {
+      // Picking a day means ending the window on it.
+      var on = form.querySelector('input[name="end"][value="date"]');
+      if (on && t.value) { on.checked = true; }
+      return;
+    }
+    if (t.type === "radio" && Date.now() - pointerAt < 1500) {
       form.requestSubmit ? form.requestSubmit() : form.submit();
     }
   });
