@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -27,9 +28,13 @@ import (
 // "read-ROLE" and "write-ROLE". Cookie "broken" makes the service fail.
 type fakeAuth struct{}
 
-func (fakeAuth) SessionPrincipal(_ context.Context, cookie string) (*auth.Principal, error) {
-	if cookie == "broken" {
+func (fakeAuth) SessionPrincipal(ctx context.Context, cookie string) (*auth.Principal, error) {
+	switch cookie {
+	case "broken":
 		return nil, errors.New("database is down")
+	case "slow":
+		<-ctx.Done()
+		return nil, fmt.Errorf("session: %w", ctx.Err())
 	}
 	role, ok := strings.CutPrefix(cookie, "session-")
 	if r, err := auth.ParseRole(role); ok && err == nil {
@@ -236,6 +241,8 @@ func TestServer(t *testing.T) {
 			wantStatus: 413},
 		{name: "authenticator failure is a 500", req: request{method: "GET", path: "/api/v1/things", cookie: "broken"},
 			wantStatus: 500},
+		{name: "authentication past the deadline", req: request{method: "GET", path: "/api/v1/slow", cookie: "slow"},
+			wantStatus: 503, wantContains: []string{"busy"}},
 		{name: "route timeout cancels the context", req: request{method: "GET", path: "/api/v1/slow", bearer: "read-analyst"},
 			wantStatus: 503, wantContains: []string{"deadline exceeded"}},
 		{name: "unclean path is redirected", req: request{method: "GET", path: "/api/v1/x/../things"}, wantStatus: 307,
