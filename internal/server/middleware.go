@@ -49,7 +49,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		v := recover()
 		cut := false
-		if v != nil {
+		if v == http.ErrAbortHandler { // a deliberate abort, as net/http has it
+			cut = true
+		} else if v != nil {
 			s.log.Error("panic serving request", "request_id", info.id, "method", r.Method,
 				"path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if rec.wrote {
