@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -322,5 +323,21 @@ func TestFilesRefusesOverlongHeader(t *testing.T) {
 	_, err := Files(context.Background(), newMemStore(), []string{writeTemp(t, "long.csv", []byte(long))}, Options{Geo: loadGeo(t)})
 	if err == nil || !strings.Contains(err.Error(), "first line is longer than") {
 		t.Errorf("error = %v, want the first line refused as too long", err)
+	}
+}
+
+func TestHashFieldsIsFNV1a(t *testing.T) {
+	ref := func(fields []string) int64 {
+		h := fnv.New64a()
+		h.Write([]byte(strings.Join(fields, "\x1f")))
+		return int64(h.Sum64())
+	}
+	for _, fields := range [][]string{nil, {""}, {"ab", "c"}, {"a", "bc"}, {"22782", "0", "1991", "Bangui city"}} {
+		if got, want := hashFields(fields), ref(fields); got != want {
+			t.Errorf("hashFields(%q) = %d, want FNV-1a %d", fields, got, want)
+		}
+	}
+	if hashFields([]string{"ab", "c"}) == hashFields([]string{"a", "bc"}) {
+		t.Error("field boundaries do not change the hash")
 	}
 }

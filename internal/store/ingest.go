@@ -56,7 +56,7 @@ func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.Writ
 			return nil, fmt.Errorf("begin: %w", err)
 		}
 	}
-	ts := db.timeArg(now())
+	ts := db.instantArg(now())
 	err = w.do(ctx, func(tx txn) error {
 		return tx.QueryRowContext(ctx, db.d.rebind(`
 			INSERT INTO ingest_files (name, sha256, format, header, separator, first_ingested, last_ingested)
@@ -204,7 +204,7 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 		inserts = append(inserts, r)
 		c.Inserted++
 	}
-	ts := w.db.timeArg(w.now())
+	ts := w.db.instantArg(w.now())
 	if err := w.insertEvents(ctx, tx, inserts, ts); err != nil {
 		return c, err
 	}
@@ -460,7 +460,7 @@ func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 			}
 		}
 		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ? WHERE id = ?`),
-			w.db.timeArg(w.now()), total.Read, total.Rejected, w.fileID)
+			w.db.instantArg(w.now()), total.Read, total.Rejected, w.fileID)
 		return err
 	})
 	if err != nil {
@@ -537,13 +537,4 @@ func intArg(n *int) any {
 		return nil
 	}
 	return int64(*n)
-}
-
-// timeArg formats a timestamp for the dialect: RFC 3339 text in SQLite,
-// timestamptz in PostgreSQL.
-func (db *DB) timeArg(t time.Time) any {
-	if db.d.name == "sqlite" {
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return t.UTC()
 }

@@ -204,12 +204,12 @@ func (e bothErr) Error() string   { return e.err.Error() }
 func (e bothErr) Unwrap() []error { return []error{e.err, e.also} }
 
 // sortableTimeLayout is RFC 3339 with all nine fractional digits, so that
-// SQLite's text timestamps compare in time order. timeArg's
-// RFC3339Nano drops trailing zeros, and "…:05Z" sorts after "…:05.5Z".
+// SQLite's text timestamps compare in time order (time.RFC3339Nano drops
+// trailing zeros, and "…:05Z" would sort after "…:05.5Z").
 const sortableTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// instantArg formats a timestamp that SQL compares: fixed-width text in
-// SQLite, timestamptz in PostgreSQL. scanTime reads it back.
+// instantArg formats every stored timestamp: fixed-width text in SQLite,
+// timestamptz in PostgreSQL. scanTime reads it back.
 func (db *DB) instantArg(t time.Time) any {
 	if db.d.name == "sqlite" {
 		return t.UTC().Format(sortableTimeLayout)
