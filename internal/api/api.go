@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"threshold/internal/audit"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -46,11 +47,17 @@ type Metrics interface {
 	Ingested(s ingest.Summary)
 }
 
+// Auditor records changes in the audit log. *audit.Log implements it.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Entry) error
+}
+
 // Deps are what the API needs. Store is required; zero fields take the
 // defaults given.
 type Deps struct {
 	Store   Store
 	Metrics Metrics      // nil counts nothing
+	Audit   Auditor      // records ingests; nil records nothing (tests only)
 	Log     *slog.Logger // nil discards
 	Geo     *geo.Table   // country codes; nil loads the embedded table
 	Now     func() time.Time

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"threshold/internal/audit"
+	"threshold/internal/server"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -101,6 +103,9 @@ func (a *API) ingestUpload(ctx context.Context, in *ingestInput) (*ingestOutput,
 		a.log.WarnContext(ctx, "after ingest", "err", werr)
 	}
 	a.metrics.Ingested(sum)
+	if aerr := a.auditIngest(ctx, in.req, paths, sum, err); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		var se *storeError
 		if errors.As(err, &se) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
@@ -117,6 +122,38 @@ func (a *API) ingestUpload(ctx context.Context, in *ingestInput) (*ingestOutput,
 	a.log.InfoContext(ctx, "ingested upload", "files", len(sum.Files), "read", sum.Read, "inserted", sum.Inserted,
 		"updated", sum.Updated, "rejected", sum.Rejected)
 	return &ingestOutput{Body: sum}, nil
+}
+
+// auditIngest records an upload's ingest, failed ones too, with who sent
+// it and from where. An ingest that cannot be audited is an error:
+// its data is stored, and the client is told it was not audited.
+func (a *API) auditIngest(ctx context.Context, r *http.Request, paths []string, sum ingest.Summary, ingestErr error) error {
+	if a.deps.Audit == nil {
+		return nil
+	}
+	var names []string
+	for _, f := range sum.Files {
+		names = append(names, f.Name)
+	}
+	if ingestErr != nil { // a file that failed part-way may have stored whole batches
+		names = names[:0]
+		for _, p := range paths {
+			names = append(names, filepath.Base(p))
+		}
+	}
+	details := map[string]any{"summary": sum}
+	if ingestErr != nil {
+		details["error"] = ingestErr.Error()
+	}
+	e := audit.Entry{Actor: "anonymous", Action: "ingest", Object: strings.Join(names, ", "),
+		Remote: server.RemoteHost(r), Details: details}
+	if p := server.PrincipalFrom(ctx); p != nil {
+		e.ActorID, e.Actor = p.UserID, p.Email
+	}
+	if err := a.deps.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		return fmt.Errorf("ingested but not audited: %w", err)
+	}
+	return nil
 }
 
 // saveUploads writes the request's files into dir, each in a directory of

@@ -103,11 +103,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 
 	// People and access, every change audited.
+	auditLog := audit.New(db, opts.Now)
 	a.auth = auth.NewService(db, auth.Options{
 		Now:         opts.Now,
 		IdleTimeout: opts.SessionIdle,
 		MaxAge:      opts.SessionMaxAge,
-		Audit:       audit.New(db, opts.Now),
+		Audit:       auditLog,
 	})
 	var authn server.Authenticator = authenticator{a.auth}
 	if opts.Auth != nil {
@@ -117,7 +118,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
-		Store: db, Metrics: metrics, Log: opts.Log, Geo: g, Now: opts.Now,
+		Store: db, Metrics: metrics, Audit: auditLog, Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
 		db.Close()

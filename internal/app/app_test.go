@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"threshold/internal/audit"
 	"time"
 
 	"threshold/internal/auth"
@@ -242,5 +243,24 @@ func TestSessions(t *testing.T) {
 		if resp.StatusCode != tt.want {
 			t.Errorf("%s: %s %s: %d, want %d\n%.300s", tt.name, tt.method, tt.path, resp.StatusCode, tt.want, b)
 		}
+	}
+	// The one accepted upload is in the audit log with its sender, and
+	// the chain holds.
+	recs, err := audit.New(a.DB(), nil).Latest(ctx, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uploads []audit.Record
+	for _, r := range recs {
+		if r.Action == "ingest" {
+			uploads = append(uploads, r)
+		}
+	}
+	if len(uploads) != 1 || uploads[0].Actor != "desk@example.org" || uploads[0].Object != "car.csv" ||
+		uploads[0].Remote != "127.0.0.1" || !strings.Contains(string(uploads[0].Details), `"inserted":1848`) {
+		t.Errorf("audited uploads = %+v, want one car.csv upload by desk@example.org from 127.0.0.1", uploads)
+	}
+	if n, _, err := audit.New(a.DB(), nil).Verify(ctx); err != nil || n < 4 {
+		t.Errorf("audit Verify = %d entries, %v", n, err)
 	}
 }

@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 
 // ingestSample ingests the sample data bundled in the binary into st, as
 // demo and serve --demo do.
-func ingestSample(ctx context.Context, st ingest.Store, env *Env) (ingest.Summary, error) {
+func ingestSample(ctx context.Context, st *store.DB, env *Env) (ingest.Summary, error) {
 	dir, err := os.MkdirTemp("", "threshold-demo-")
 	if err != nil {
 		return ingest.Summary{}, err
@@ -62,7 +62,8 @@ func ingestSample(ctx context.Context, st ingest.Store, env *Env) (ingest.Summar
 	if err != nil {
 		return ingest.Summary{}, err
 	}
-	return ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
+	sum, err := ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
+	return sum, auditIngest(ctx, st, env, paths, sum, err)
 }
 
 func printDemoSummary(env *Env, months []event.Period, top int) {

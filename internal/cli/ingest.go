@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
 
+	"threshold/internal/audit"
 	"threshold/internal/ingest"
+	"threshold/internal/store"
 )
 
 const ingestHelp = `
@@ -67,7 +70,7 @@ func runIngest(ctx context.Context, args []string, env *Env) error {
 		bar.Finish()
 		fmt.Fprintln(env.Stderr)
 	}
-	if err != nil {
+	if err := auditIngest(ctx, st, env, fs.Args(), sum, err); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -90,4 +93,29 @@ func printIngestSummary(env *Env, sum ingest.Summary) {
 	if sum.Rejected > 0 {
 		fmt.Fprintf(env.Stdout, "%d rows quarantined: see 'threshold rejects'\n", sum.Rejected)
 	}
+}
+
+// auditIngest records an ingest in the audit log, failed ones too: what
+// was ingested, by whom, with the summary, and the error if it failed. It returns
+// the ingest's error, or an error saying the stored data went unaudited.
+func auditIngest(ctx context.Context, st *store.DB, env *Env, paths []string, sum ingest.Summary, ingestErr error) error {
+	var names []string
+	for _, f := range sum.Files {
+		names = append(names, f.Name)
+	}
+	if ingestErr != nil { // a file that failed part-way may have stored whole batches
+		names = paths
+	}
+	details := map[string]any{"summary": sum}
+	if ingestErr != nil {
+		details["error"] = ingestErr.Error()
+	}
+	a := cliActor(env)
+	err := audit.New(st, nil).Record(context.WithoutCancel(ctx), audit.Entry{
+		ActorID: a.ID, Actor: a.Name, Action: "ingest", Object: strings.Join(names, ", "), Details: details,
+	})
+	if err != nil {
+		return errors.Join(ingestErr, fmt.Errorf("ingested but not audited: %w", err))
+	}
+	return ingestErr
 }

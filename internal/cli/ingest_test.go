@@ -323,3 +323,45 @@ func TestEventsOutputFormats(t *testing.T) {
 		t.Errorf("table has %d lines, want a header and %d rows", strings.Count(table, "\n"), len(recs)-1)
 	}
 }
+
+// TestIngestIsAudited: an ingest is a change, so the audit log records it,
+// with its summary, and the chain still verifies.
+func TestIngestIsAudited(t *testing.T) {
+	path := testenv.SharedData(t, "acled", "acled_sample_100.csv")
+	db := t.TempDir() + "/t.db"
+	mustRun(t, "ingest", "--db", db, path)
+	code, _, _ := runCLI(t, "ingest", "--db", db, t.TempDir()+"/missing.csv")
+	if code != 1 {
+		t.Fatalf("ingest of a missing file: exit %d, want 1", code)
+	}
+	var entries []struct {
+		Actor, Action, Object string
+		Details               json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "audit", "list", "--db", db, "--json")), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var ingests []string
+	for _, e := range entries {
+		if e.Action == "ingest" {
+			if !strings.HasPrefix(e.Actor, "cli:") {
+				t.Errorf("ingest audited as %q, want the CLI user", e.Actor)
+			}
+			ingests = append(ingests, e.Object+" "+string(e.Details))
+		}
+	}
+	if len(ingests) != 2 {
+		t.Fatalf("audit log has %d ingest entries, want 2 (one failed):\n%v", len(ingests), ingests)
+	}
+	var ok, failed bool
+	for _, s := range ingests {
+		ok = ok || (strings.Contains(s, "acled_sample_100.csv") && strings.Contains(s, `"inserted":100`))
+		failed = failed || (strings.Contains(s, "missing.csv") && strings.Contains(s, `"error"`))
+	}
+	if !ok || !failed {
+		t.Errorf("ingest entries lack the summary or the failure:\n%v", ingests)
+	}
+	if out := mustRun(t, "audit", "verify", "--db", db); !strings.Contains(out, "audit log OK: 2 entries") {
+		t.Errorf("audit verify: %q", out)
+	}
+}

@@ -58,7 +58,7 @@ func (h *handler) addOrg(w http.ResponseWriter, r *http.Request) error {
 		return h.showOrgs(w, r, http.StatusUnprocessableEntity, name, msg, "")
 	}
 	p := server.PrincipalFrom(r.Context())
-	o, err := h.Admin.AddOrg(r.Context(), p.Actor(remoteHost(r)), name)
+	o, err := h.Admin.AddOrg(r.Context(), p.Actor(server.RemoteHost(r)), name)
 	if errors.Is(err, auth.ErrConflict) {
 		return h.showOrgs(w, r, http.StatusUnprocessableEntity, name, "An organisation with this name exists.", "")
 	}

@@ -88,7 +88,7 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request) error {
 		return h.showUsers(w, r, http.StatusUnprocessableEntity, f, errs, "")
 	}
 	p := server.PrincipalFrom(r.Context())
-	_, err = h.Admin.AddUser(r.Context(), p.Actor(remoteHost(r)), auth.NewUser{
+	_, err = h.Admin.AddUser(r.Context(), p.Actor(server.RemoteHost(r)), auth.NewUser{
 		Org: f.Org, Role: role, Email: email, Name: f.Name, Password: password,
 	})
 	switch {
@@ -130,7 +130,7 @@ func (h *handler) disableUser(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("You cannot disable your own account: ask another administrator.")
 	}
 	if !target.Disabled {
-		if err := h.Admin.DisableUser(r.Context(), p.Actor(remoteHost(r)), target.Email); err != nil {
+		if err := h.Admin.DisableUser(r.Context(), p.Actor(server.RemoteHost(r)), target.Email); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,7 +49,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		h.showLogin(w, r, http.StatusBadRequest, v)
 		return nil
 	}
-	cookie, p, err := h.Auth.Login(r.Context(), v.Email, r.PostFormValue("password"), remoteHost(r))
+	cookie, p, err := h.Auth.Login(r.Context(), v.Email, r.PostFormValue("password"), server.RemoteHost(r))
 	switch {
 	case errors.Is(err, auth.ErrThrottled):
 		v.Error = "Too many failed sign-in attempts for this account or from this network. Wait a few minutes and try again, or ask an administrator."
@@ -88,7 +87,7 @@ func (h *handler) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 // logout ends the session and clears its cookie.
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 	if p := server.PrincipalFrom(r.Context()); p != nil {
-		if err := h.Auth.Logout(r.Context(), p, remoteHost(r)); err != nil {
+		if err := h.Auth.Logout(r.Context(), p, server.RemoteHost(r)); err != nil {
 			return err
 		}
 	}
@@ -115,13 +114,4 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-// remoteHost is the client's address without the port, for login
-// throttling and the audit log.
-func remoteHost(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
