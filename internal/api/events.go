@@ -84,7 +84,8 @@ type Event struct {
 	Line           int          `json:"line" doc:"The line of that file where the source row starts."`
 }
 
-func toEvent(s event.Stored) Event {
+// NewEvent is the API form of a stored event, without its source row.
+func NewEvent(s event.Stored) Event {
 	return Event{
 		ID: s.ID, Source: sourceName(s.Source), SourceID: s.SourceID, SourceVersion: s.Version,
 		DateStart: s.DateStart.Format(time.DateOnly), DateEnd: s.DateEnd.Format(time.DateOnly),
@@ -147,7 +148,7 @@ func (a *API) listEvents(ctx context.Context, in *listEventsInput) (*listEventsO
 	out := &listEventsOutput{}
 	out.Body.Items = make([]Event, 0, min(in.Limit, 100))
 	next, err := a.page(ctx, in.FilterParams, in.Cursor, in.Limit, func(s event.Stored) {
-		out.Body.Items = append(out.Body.Items, toEvent(s))
+		out.Body.Items = append(out.Body.Items, NewEvent(s))
 	})
 	if err != nil {
 		return nil, err
@@ -198,7 +199,7 @@ func (a *API) eventsGeoJSON(ctx context.Context, in *geoJSONInput) (*geoJSONOutp
 		out.Body.Features = append(out.Body.Features, Feature{
 			Type:       "Feature",
 			Geometry:   Point{Type: "Point", Coordinates: [2]float64{*s.Longitude, *s.Latitude}},
-			Properties: toEvent(s),
+			Properties: NewEvent(s),
 		})
 	})
 	if err != nil {
@@ -249,7 +250,7 @@ func (a *API) getEvent(ctx context.Context, in *getEventInput) (*getEventOutput,
 	if err != nil {
 		return nil, err
 	}
-	out := &getEventOutput{Body: EventDetail{Event: toEvent(s), Raw: s.Raw, RawColumns: s.Columns, Versions: []Version{}}}
+	out := &getEventOutput{Body: EventDetail{Event: NewEvent(s), Raw: s.Raw, RawColumns: s.Columns, Versions: []Version{}}}
 	for _, v := range vs {
 		out.Body.Versions = append(out.Body.Versions, Version(v))
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"threshold/internal/api"
 	"threshold/internal/event"
 	"threshold/internal/store"
 )
@@ -142,53 +143,16 @@ func (c *csvWriter) write(s event.Stored) error {
 
 func (c *csvWriter) end() error { c.w.Flush(); return c.w.Error() }
 
-// eventJSON is the JSON form of an event, shared by the json and geojson
-// formats.
+// eventJSON is the JSON form of an event in the json and geojson formats:
+// the API's, with the source row and its file's column names.
 type eventJSON struct {
-	ID             int64    `json:"id"`
-	Source         string   `json:"source"`
-	SourceID       string   `json:"source_id"`
-	SourceVersion  string   `json:"source_version,omitempty"`
-	DateStart      string   `json:"date_start"`
-	DateEnd        string   `json:"date_end"`
-	DatePrecision  int      `json:"date_precision"`
-	Country        string   `json:"country"`
-	Admin1         string   `json:"admin1,omitempty"`
-	Place          string   `json:"place,omitempty"`
-	Latitude       *float64 `json:"latitude,omitempty"`
-	Longitude      *float64 `json:"longitude,omitempty"`
-	GeoPrecision   int      `json:"geo_precision"`
-	Category       string   `json:"category"`
-	SourceType     string   `json:"source_type,omitempty"`
-	SourceSubType  string   `json:"source_subtype,omitempty"`
-	QuadClass      int      `json:"quad_class,omitempty"`
-	Actor1         string   `json:"actor1,omitempty"`
-	Actor2         string   `json:"actor2,omitempty"`
-	FatalitiesBest *int     `json:"fatalities_best,omitempty"`
-	FatalitiesLow  *int     `json:"fatalities_low,omitempty"`
-	FatalitiesHigh *int     `json:"fatalities_high,omitempty"`
-	Goldstein      *float64 `json:"goldstein,omitempty"`
-	Tone           *float64 `json:"tone,omitempty"`
-	Electoral      bool     `json:"electoral,omitempty"`
-	SourceRef      string   `json:"source_ref,omitempty"`
-	File           string   `json:"file"`
-	Line           int      `json:"line"`
-	Raw            []string `json:"raw"`
-	RawColumns     []string `json:"raw_columns,omitempty"`
+	api.Event
+	Raw        []string `json:"raw,omitempty"`
+	RawColumns []string `json:"raw_columns,omitempty"`
 }
 
 func toJSON(s event.Stored) eventJSON {
-	return eventJSON{
-		ID: s.ID, Source: string(s.Source), SourceID: s.SourceID, SourceVersion: s.Version,
-		DateStart: s.DateStart.Format(time.DateOnly), DateEnd: s.DateEnd.Format(time.DateOnly),
-		DatePrecision: int(s.DatePrecision), Country: s.Country, Admin1: s.Admin1, Place: s.Place,
-		Latitude: s.Latitude, Longitude: s.Longitude, GeoPrecision: int(s.GeoPrecision),
-		Category: string(s.Category), SourceType: s.SourceType, SourceSubType: s.SourceSubType,
-		QuadClass: s.QuadClass, Actor1: s.Actor1, Actor2: s.Actor2,
-		FatalitiesBest: s.Fatalities.Best, FatalitiesLow: s.Fatalities.Low, FatalitiesHigh: s.Fatalities.High,
-		Goldstein: s.Goldstein, Tone: s.Tone, Electoral: s.Electoral, SourceRef: s.SourceRef,
-		File: s.File, Line: s.Line, Raw: s.Raw, RawColumns: s.Columns,
-	}
+	return eventJSON{Event: api.NewEvent(s), Raw: s.Raw, RawColumns: s.Columns}
 }
 
 type jsonWriter struct{ enc *json.Encoder }
