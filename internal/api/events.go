@@ -125,7 +125,7 @@ func (a *API) page(ctx context.Context, fp FilterParams, cursor string, limit in
 	}
 	n, last := 0, int64(0)
 	more := false
-	err = a.st.Events(ctx, f, store.Page{AfterID: after, Limit: limit + 1}, func(s event.Stored) error {
+	err = a.st.Events(ctx, f, store.Page{AfterID: after, Limit: limit + 1, NoRaw: true}, func(s event.Stored) error {
 		if n == limit {
 			more = true
 			return nil

@@ -63,7 +63,9 @@ func runEvents(ctx context.Context, args []string, env *Env) error {
 	if err := out.begin(); err != nil {
 		return err
 	}
-	if err := st.Events(ctx, f, store.Page{Limit: *limit}, out.write); err != nil {
+	// Only the json format shows the source rows.
+	page := store.Page{Limit: *limit, NoRaw: *format != "json"}
+	if err := st.Events(ctx, f, page, out.write); err != nil {
 		return err
 	}
 	if err := out.end(); err != nil {

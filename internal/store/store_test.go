@@ -310,6 +310,17 @@ func TestStatsAndFilters(t *testing.T) {
 		if diff := cmp.Diff([]string{"4"}, ids); diff != "" {
 			t.Errorf("Events filter (-want +got):\n%s", diff)
 		}
+		for _, noRaw := range []bool{false, true} {
+			err := db.Events(ctx, event.Filter{Country: "SSD"}, store.Page{NoRaw: noRaw}, func(s event.Stored) error {
+				if got := len(s.Raw) > 0 && len(s.Columns) > 0; got == noRaw {
+					t.Errorf("Events(NoRaw: %v): event %s has raw %v columns %v", noRaw, s.SourceID, s.Raw, s.Columns)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 		// Keyset pages cover everything once.
 		var all []string
 		var after int64

@@ -176,7 +176,7 @@ func (h *handler) countryPage(w http.ResponseWriter, r *http.Request) error {
 	top := &topRows{order: v.Filter.Sort, k: min(v.Page*eventsPerPage, maxMapEvents)}
 	pc := newPlaceCollector()
 	read := 0
-	err = h.Data.Events(ctx, f, store.Page{Limit: maxMapEvents}, func(s event.Stored) error {
+	err = h.Data.Events(ctx, f, store.Page{Limit: maxMapEvents, NoRaw: true}, func(s event.Stored) error {
 		read++
 		if s.Fatalities.Best != nil {
 			v.Counted++
