@@ -209,7 +209,33 @@ func (a *App) Start() error {
 			a.log.Warn("statistics warm-up", "err", err)
 		}
 	}()
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.purgeAuth(ctx)
+	}()
 	return nil
+}
+
+// purgeInterval is how often ended sessions and old login attempts are
+// deleted.
+const purgeInterval = time.Hour
+
+// purgeAuth deletes ended sessions and login attempts older than the
+// throttling window, at start and every purgeInterval, until ctx ends.
+func (a *App) purgeAuth(ctx context.Context) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		if err := a.auth.Purge(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("purge sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Addr returns the address the server listens on, once started: with
