@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"threshold/internal/event"
+	"threshold/internal/indicator"
+)
+
+var _ indicator.Store = (*DB)(nil)
+
+// admin1Expr is the admin-1 area an event counts in for indicators: its
+// own when its place is known to the area or better (geo_precision 1..4,
+// or 0 unknown), else none.
+const admin1Expr = `CASE WHEN e.geo_precision <= 4 THEN e.admin1 ELSE '' END`
+
+// countryDateWhere builds the conditions on countries and start dates.
+func countryDateWhere(countries []string, from, to time.Time) (string, []any) {
+	var conds []string
+	var args []any
+	if countries != nil {
+		if len(countries) == 0 {
+			return " WHERE 1 = 0", nil
+		}
+		conds = append(conds, "e.country IN ("+placeholders(len(countries))+")")
+		for _, c := range countries {
+			args = append(args, c)
+		}
+	}
+	if !from.IsZero() {
+		conds = append(conds, "e.date_start >= ?")
+		args = append(args, dateArg(from))
+	}
+	if !to.IsZero() {
+		conds = append(conds, "e.date_start <= ?")
+		args = append(args, dateArg(to))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// IndicatorAggregates sums, in SQL, the events of the countries (nil: all)
+// starting in [from, to] (zero: unbounded) by country, admin-1 area (see
+// admin1Expr), start day and category.
+func (db *DB) IndicatorAggregates(ctx context.Context, countries []string, from, to time.Time) ([]indicator.Aggregate, error) {
+	w, args := countryDateWhere(countries, from, to)
+	q := `SELECT e.country, ` + admin1Expr + `, e.date_start, e.category, COUNT(*),
+		SUM(CASE WHEN e.fatalities_best > 0 THEN 1 ELSE 0 END),
+		COALESCE(SUM(e.fatalities_best), 0),
+		COALESCE(SUM(COALESCE(e.fatalities_low, e.fatalities_best)), 0),
+		COALESCE(SUM(COALESCE(e.fatalities_high, e.fatalities_best)), 0),
+		COALESCE(SUM(e.goldstein), 0), COUNT(e.goldstein)
+		FROM events e` + w + `
+		GROUP BY e.country, ` + admin1Expr + `, e.date_start, e.category`
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("indicator aggregates: %w", err)
+	}
+	defer rows.Close()
+	var out []indicator.Aggregate
+	for rows.Next() {
+		var (
+			a                indicator.Aggregate
+			day              any
+			cat              string
+			fatal, b, lo, hi int64
+		)
+		if err := rows.Scan(&a.Country, &a.Admin1, &day, &cat, &a.Events, &fatal, &b, &lo, &hi, &a.GoldsteinSum, &a.GoldsteinEvents); err != nil {
+			return nil, fmt.Errorf("indicator aggregates: %w", err)
+		}
+		if a.Day, err = scanDate(day); err != nil {
+			return nil, fmt.Errorf("indicator aggregates: %w", err)
+		}
+		a.Category = event.Category(cat)
+		a.FatalEvents, a.FatalitiesBest, a.FatalitiesLow, a.FatalitiesHigh = int(fatal), int(b), int(lo), int(hi)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// LastFatal returns, for the countries (nil: all) and their admin-1 areas,
+// the latest start day before before of an event with a best fatality
+// estimate above zero.
+func (db *DB) LastFatal(ctx context.Context, countries []string, before time.Time) (map[indicator.Place]time.Time, error) {
+	out := map[indicator.Place]time.Time{}
+	if before.IsZero() {
+		return out, nil
+	}
+	w, args := countryDateWhere(countries, time.Time{}, before.AddDate(0, 0, -1))
+	w += " AND e.fatalities_best > 0"
+	if !strings.HasPrefix(w, " WHERE") {
+		w = " WHERE" + strings.TrimPrefix(w, " AND")
+	}
+	// Per admin-1 area, then the country's latest over all its events.
+	q := `SELECT e.country, ` + admin1Expr + `, MAX(e.date_start) FROM events e` + w +
+		` GROUP BY e.country, ` + admin1Expr
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("last fatal event: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			p   indicator.Place
+			day any
+		)
+		if err := rows.Scan(&p.Country, &p.Admin1, &day); err != nil {
+			return nil, fmt.Errorf("last fatal event: %w", err)
+		}
+		d, err := scanDate(day)
+		if err != nil {
+			return nil, fmt.Errorf("last fatal event: %w", err)
+		}
+		out[p] = d
+		c := indicator.Place{Country: p.Country}
+		if d.After(out[c]) {
+			out[c] = d
+		}
+	}
+	return out, rows.Err()
+}
+
+// indicatorChunk is how many indicator rows one INSERT carries: 6
+// arguments each, under SQLite's and PostgreSQL's limits on bound
+// parameters.
+const indicatorChunk = 1000
+
+// ReplaceIndicators deletes the stored indicators of the countries (nil:
+// all) whose periods start in [from, to] (zero: unbounded) and stores
+// values, upserting on (country, admin1, period kind, period start, name),
+// in one transaction.
+func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, to time.Time, values []indicator.Value) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("replace indicators: %w", err)
+	}
+	defer tx.Rollback()
+	w, args := countryDateWhere(countries, from, to)
+	w = strings.ReplaceAll(strings.ReplaceAll(w, "e.date_start", "period_start"), "e.country", "country")
+	if _, err := tx.ExecContext(ctx, db.d.rebind(`DELETE FROM indicators`+w), args...); err != nil {
+		return fmt.Errorf("replace indicators: %w", err)
+	}
+	var full *sql.Stmt
+	for len(values) > 0 {
+		n := min(len(values), indicatorChunk)
+		chunk := values[:n]
+		values = values[n:]
+		q := upsertIndicators(n)
+		var stmt *sql.Stmt
+		if n == indicatorChunk {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, db.d.rebind(q)); err != nil {
+					return fmt.Errorf("replace indicators: %w", err)
+				}
+				defer full.Close()
+			}
+			stmt = full
+		}
+		args := make([]any, 0, 6*n)
+		for _, v := range chunk {
+			args = append(args, v.Country, v.Admin1, string(v.Kind), dateArg(v.Start), v.Name, v.Value)
+		}
+		if stmt != nil {
+			_, err = stmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, db.d.rebind(q), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("replace indicators: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace indicators: %w", err)
+	}
+	return nil
+}
+
+func upsertIndicators(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO indicators (country, admin1, period_kind, period_start, name, value) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?,?,?,?,?,?)")
+	}
+	b.WriteString(` ON CONFLICT (country, admin1, period_kind, period_start, name) DO UPDATE SET value = excluded.value`)
+	return b.String()
+}
+
+// IndicatorQuery selects stored indicators. Zero fields select everything.
+type IndicatorQuery struct {
+	Country string
+	Admin1  *string // nil: every area and the whole country; "" the whole country only
+	Kind    indicator.Kind
+	Name    string
+	From    time.Time // periods starting on or after this day
+	To      time.Time // periods starting on or before this day
+}
+
+// Indicators returns the stored indicators matching q, ordered by country,
+// admin-1 area, period kind, period start and name.
+func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Value, error) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if q.Country != "" {
+		add("country = ?", strings.ToUpper(q.Country))
+	}
+	if q.Admin1 != nil {
+		add("admin1 = ?", *q.Admin1)
+	}
+	if q.Kind != "" {
+		add("period_kind = ?", string(q.Kind))
+	}
+	if q.Name != "" {
+		add("name = ?", q.Name)
+	}
+	if !q.From.IsZero() {
+		add("period_start >= ?", dateArg(q.From))
+	}
+	if !q.To.IsZero() {
+		add("period_start <= ?", dateArg(q.To))
+	}
+	s := `SELECT country, admin1, period_kind, period_start, name, value FROM indicators`
+	if len(conds) > 0 {
+		s += " WHERE " + strings.Join(conds, " AND ")
+	}
+	s += " ORDER BY country, admin1, period_kind, period_start, name"
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(s), args...)
+	if err != nil {
+		return nil, fmt.Errorf("indicators: %w", err)
+	}
+	defer rows.Close()
+	out := []indicator.Value{}
+	for rows.Next() {
+		var (
+			v    indicator.Value
+			kind string
+			day  any
+		)
+		if err := rows.Scan(&v.Country, &v.Admin1, &kind, &day, &v.Name, &v.Value); err != nil {
+			return nil, fmt.Errorf("indicators: %w", err)
+		}
+		v.Kind = indicator.Kind(kind)
+		if v.Start, err = scanDate(day); err != nil {
+			return nil, fmt.Errorf("indicators: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
