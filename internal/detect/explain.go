@@ -10,10 +10,10 @@ import (
 // explainSurprise writes, for example:
 //
 //	fatalities in Jonglei in the 4 weeks 2024-W02 to 2024-W05: 212, 8.8x
-//	the 2-year weekly median (6 a week). Under a negative-binomial fit to
-//	that baseline (2022-W02 to 2024-W01; mean 7.1 a week, dispersion 0.8),
-//	a total this high has a chance of about 1 in 40,000 (score 4.6, alarm
-//	at 3).
+//	the weekly median of the past 2 years (6 a week). Under a
+//	negative-binomial fit to that baseline (2022-W02 to 2024-W01; mean 7.1
+//	a week, dispersion 0.8), a total this high has a chance of about 1 in
+//	40,000 (score 4.6, alarm at 3).
 func explainSurprise(s Series, d Detection) string {
 	p := d.Params
 	var b strings.Builder
@@ -30,16 +30,16 @@ func explainSurprise(s Series, d Detection) string {
 // explainCUSUM writes, for example:
 //
 //	fatalities in Central African Republic in the 6 months 2013-07 to
-//	2013-12: 2,964, 29x the 102 expected at the 2-year monthly mean (17 a
-//	month). Evidence of a sustained 2x rise since 2013-07: odds of more
-//	than a trillion to 1 (CUSUM score 300, alarm at 2, first reached in
-//	2013-07).
+//	2013-12: 2,964, 19x the 155 expected at the monthly mean of the past
+//	2 years (26 a month). Evidence of a sustained 2x rise since 2013-07:
+//	odds of about 820,000,000 to 1 (CUSUM score 8.9, alarm at 2, first
+//	reached in 2013-09).
 func explainCUSUM(s Series, d Detection) string {
 	p := d.Params
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s in %s: %s, %sx the %s expected at the %s %s mean (%s a %s). ",
+	fmt.Fprintf(&b, "%s in %s: %s, %sx the %s expected at the %s mean of the past %s (%s a %s). ",
 		s.Subject, windowPhrase(s.Period, p), formatCount(p.Observed), formatRatio(p.Observed/p.Expected),
-		formatRate(p.Expected), baselineName(s.Period, p.BaselinePeriods), s.Period.adjective(), formatRate(p.Mean), s.Period.noun(1))
+		formatRate(p.Expected), s.Period.adjective(), baselineName(s.Period, p.BaselinePeriods), formatRate(p.Mean), s.Period.noun(1))
 	if d.Score == 0 || p.RunFrom == "" {
 		fmt.Fprintf(&b, "No evidence of a sustained %sx rise (CUSUM score 0, alarm at %s).", formatRatio(p.Shift), formatScore(d.Threshold))
 		return b.String()
@@ -68,11 +68,11 @@ func comparison(per Period, p Params) string {
 	base := baselineName(per, p.BaselinePeriods)
 	switch {
 	case p.Median > 0:
-		return fmt.Sprintf("%sx the %s %s median (%s a %s)", formatRatio(p.Observed/(p.Median*float64(p.WindowPeriods))), base, per.adjective(), formatRate(p.Median), per.noun(1))
+		return fmt.Sprintf("%sx the %s median of the past %s (%s a %s)", formatRatio(p.Observed/(p.Median*float64(p.WindowPeriods))), per.adjective(), base, formatRate(p.Median), per.noun(1))
 	case p.Variance == 0:
 		return fmt.Sprintf("after %d %s with none", p.BaselinePeriods, per.noun(p.BaselinePeriods))
 	default:
-		return fmt.Sprintf("against a %s %s median of 0", base, per.adjective())
+		return fmt.Sprintf("against a %s median of 0 over the past %s", per.adjective(), base)
 	}
 }
 
@@ -91,13 +91,16 @@ func fitParams(per Period, p Params) string {
 	return s
 }
 
-// baselineName names a baseline length: "2-year" when it is a whole number
-// of years, else "18-month".
+// baselineName names a baseline length: "2 years" or "1 year" when it is a
+// whole number of years, else "18 months".
 func baselineName(per Period, n int) string {
 	if y := per.perYear(); n >= y && n%y == 0 {
-		return fmt.Sprintf("%d-year", n/y)
+		if n == y {
+			return "year"
+		}
+		return fmt.Sprintf("%d years", n/y)
 	}
-	return fmt.Sprintf("%d-%s", n, per.noun(1))
+	return fmt.Sprintf("%d %s", n, per.noun(n))
 }
 
 // chance writes 10^-score as "about 1 in 40,000".
@@ -147,7 +150,7 @@ func formatRate(x float64) string {
 	if x >= 10 {
 		return formatCount(math.Round(x))
 	}
-	return strconv.FormatFloat(roundSignificant(x, 2), 'g', -1, 64)
+	return strconv.FormatFloat(x, 'g', 2, 64)
 }
 
 // formatRatio writes a ratio as "2.5" or "9" below 10 and as a whole
