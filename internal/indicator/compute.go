@@ -57,6 +57,16 @@ type Input struct {
 	// Neighbours returns a country's land neighbours in a year; nil means
 	// geo.Neighbours(iso3, year, geo.Land).
 	Neighbours func(iso3 string, year int) []string
+	// From and To limit the output to the periods containing a day in
+	// [From, To] (zero: unbounded). Aggregates must cover those periods
+	// whole: from Window(From, To).
+	From, To time.Time
+}
+
+// inRange reports whether the period of kind k starting on day start
+// contains a day of [from, to].
+func inRange(k Kind, start int32, from, to time.Time) bool {
+	return (from.IsZero() || start >= day(k.Start(from))) && (to.IsZero() || start <= day(k.Start(to)))
 }
 
 // Names of the indicators; see the package doc.
@@ -195,10 +205,14 @@ func Compute(in Input) []Value {
 		emit := func(name string, v float64) {
 			out = append(out, Value{Place: k.Place, Kind: k.kind, Start: start, Name: name, Value: v})
 		}
-		if c := cells[k]; c != nil {
-			if c.hasFatal {
-				lastFatal, hasFatal = c.lastFatal, true
-			}
+		c := cells[k]
+		if c != nil && c.hasFatal {
+			lastFatal, hasFatal = c.lastFatal, true
+		}
+		if !inRange(k.kind, k.start, in.From, in.To) {
+			continue
+		}
+		if c != nil {
 			c.emit(emit)
 			if hasFatal {
 				end := day(k.kind.Next(start)) - 1

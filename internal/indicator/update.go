@@ -21,9 +21,9 @@ type Store interface {
 	// latest start day of an event with fatalities before day before
 	// (none when before is zero).
 	LastFatal(ctx context.Context, countries []string, before time.Time) (map[Place]time.Time, error)
-	// ReplaceIndicators deletes the stored values of the countries whose
-	// periods start in [from, to] and stores values in their place, in one
-	// transaction.
+	// ReplaceIndicators deletes the stored values of the countries for
+	// the periods (of each kind) that contain a day of [from, to], and
+	// stores values in their place, in one transaction.
 	ReplaceIndicators(ctx context.Context, countries []string, from, to time.Time, values []Value) error
 }
 
@@ -38,8 +38,9 @@ type Updater struct {
 // NewUpdater returns an Updater over s.
 func NewUpdater(s Store) *Updater { return &Updater{store: s} }
 
-// Recompute recomputes and stores the indicators of every period that
-// touches [from, to] (widened to whole weeks and months, see Window) for
+// Recompute recomputes and stores the indicators of every day, week and
+// month that contains a day of [from, to] (reading the events of the
+// wider Window), for
 // the countries, their admin-1 areas, and their land neighbours, whose
 // spatial lag depends on them. Nil countries means all countries, and a
 // zero from or to leaves that side unbounded, so Recompute(ctx, nil,
@@ -56,24 +57,24 @@ func (u *Updater) Recompute(ctx context.Context, countries []string, from, to ti
 	if nb == nil {
 		nb = func(iso3 string, year int) []string { return geo.Neighbours(iso3, year, geo.Land) }
 	}
-	from, to = Window(from, to)
+	wfrom, wto := Window(from, to)
 	var targets, fetch []string
 	if countries != nil {
-		years := yearsOf(from, to)
+		years := yearsOf(wfrom, wto)
 		targets = closure(countries, years, nb)
 		fetch = closure(targets, years, nb)
 	}
-	aggs, err := u.store.IndicatorAggregates(ctx, fetch, from, to)
+	aggs, err := u.store.IndicatorAggregates(ctx, fetch, wfrom, wto)
 	if err != nil {
 		return 0, fmt.Errorf("recompute indicators: %w", err)
 	}
 	var last map[Place]time.Time
-	if !from.IsZero() {
-		if last, err = u.store.LastFatal(ctx, targets, from); err != nil {
+	if !wfrom.IsZero() {
+		if last, err = u.store.LastFatal(ctx, targets, wfrom); err != nil {
 			return 0, fmt.Errorf("recompute indicators: %w", err)
 		}
 	}
-	values := Compute(Input{Aggregates: aggs, LastFatal: last, Targets: targets, Neighbours: nb})
+	values := Compute(Input{Aggregates: aggs, LastFatal: last, Targets: targets, Neighbours: nb, From: from, To: to})
 	if err := u.store.ReplaceIndicators(ctx, targets, from, to, values); err != nil {
 		return 0, fmt.Errorf("recompute indicators: %w", err)
 	}

@@ -132,8 +132,8 @@ func (db *DB) LastFatal(ctx context.Context, countries []string, before time.Tim
 const indicatorChunk = 1000
 
 // ReplaceIndicators deletes the stored indicators of the countries (nil:
-// all) whose periods start in [from, to] (zero: unbounded) and stores
-// values, upserting on (country, admin1, period kind, period start, name),
+// all) for the days, weeks and months that contain a day of [from, to]
+// (zero: unbounded) and stores values, upserting on (country, admin1, period kind, period start, name),
 // in one transaction.
 func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, to time.Time, values []indicator.Value) error {
 	tx, err := db.write.BeginTx(ctx, nil)
@@ -141,10 +141,27 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 		return fmt.Errorf("replace indicators: %w", err)
 	}
 	defer tx.Rollback()
-	w, args := countryDateWhere(countries, from, to)
-	w = strings.ReplaceAll(strings.ReplaceAll(w, "e.date_start", "period_start"), "e.country", "country")
-	if _, err := tx.ExecContext(ctx, db.d.rebind(`DELETE FROM indicators`+w), args...); err != nil {
-		return fmt.Errorf("replace indicators: %w", err)
+	// Each kind's periods containing a day of [from, to] are those
+	// starting between the starts of the periods of from and of to.
+	for _, k := range indicator.Kinds() {
+		var kf, kt time.Time
+		if !from.IsZero() {
+			kf = k.Start(from)
+		}
+		if !to.IsZero() {
+			kt = k.Start(to)
+		}
+		w, args := countryDateWhere(countries, kf, kt)
+		w = strings.ReplaceAll(strings.ReplaceAll(w, "e.date_start", "period_start"), "e.country", "country")
+		if w == "" {
+			w = " WHERE period_kind = ?"
+		} else {
+			w += " AND period_kind = ?"
+		}
+		args = append(args, string(k))
+		if _, err := tx.ExecContext(ctx, db.d.rebind(`DELETE FROM indicators`+w), args...); err != nil {
+			return fmt.Errorf("replace indicators: %w", err)
+		}
 	}
 	var full *sql.Stmt
 	for len(values) > 0 {

@@ -1,0 +1,264 @@
+package store_test
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"threshold/internal/indicator"
+	"threshold/internal/ingest"
+	"threshold/internal/store"
+	"threshold/internal/storetest"
+	"threshold/internal/testenv"
+)
+
+// gedCell is what the indicators of a cell must add up to, summed straight
+// from a GED CSV.
+type gedCell struct {
+	events, violent, fatal int
+	best, low, high        int
+}
+
+// sumGED sums the rows of a GED CSV whose country_id is gw by key(row).
+func sumGED(t *testing.T, path string, gw string, key func(row map[string]string) string) map[string]gedCell {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	header, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]gedCell{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := map[string]string{}
+		for i, h := range header {
+			row[h] = rec[i]
+		}
+		if row["country_id"] != gw {
+			continue
+		}
+		k := key(row)
+		if k == "" {
+			continue
+		}
+		atoi := func(s string) int {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return n
+		}
+		c := out[k]
+		c.events++
+		c.violent++ // every GED event is violent
+		b := atoi(row["best"])
+		if b > 0 {
+			c.fatal++
+		}
+		c.best += b
+		c.low += atoi(row["low"])
+		c.high += atoi(row["high"])
+		out[k] = c
+	}
+	return out
+}
+
+func indexValues(vs []indicator.Value) map[string]float64 {
+	m := map[string]float64{}
+	for _, v := range vs {
+		m[v.Country+"|"+v.Admin1+"|"+string(v.Kind)+"|"+v.Start.Format(time.DateOnly)+"|"+v.Name] = v.Value
+	}
+	return m
+}
+
+func TestIndicatorsRealData(t *testing.T) {
+	car := testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv")
+	gdelt := testenv.SharedData(t, "gdelt", "20191024143000.export.CSV")
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
+		ctx := context.Background()
+		if _, err := ingest.Files(ctx, db, []string{car, gdelt}, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		u := indicator.NewUpdater(db)
+		n, err := u.Recompute(ctx, nil, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := db.Indicators(ctx, store.IndicatorQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || len(all) != n {
+			t.Fatalf("Recompute stored %d values, table holds %d", n, len(all))
+		}
+		got := indexValues(all)
+
+		check := func(k string, want float64) {
+			t.Helper()
+			v, ok := got[k]
+			if want == 0 && !ok {
+				return
+			}
+			if !ok || math.Abs(v-want) > 1e-9 {
+				t.Errorf("%s = %g (present %v), want %g", k, v, ok, want)
+			}
+		}
+		checkCell := func(prefix string, c gedCell) {
+			t.Helper()
+			check(prefix+indicator.Events, float64(c.events))
+			check(prefix+indicator.ViolentEvents, float64(c.violent))
+			check(prefix+indicator.ViolentShare, 1)
+			check(prefix+indicator.FatalEvents, float64(c.fatal))
+			check(prefix+indicator.FatalitiesBest, float64(c.best))
+			check(prefix+indicator.FatalitiesLow, float64(c.low))
+			check(prefix+indicator.FatalitiesHigh, float64(c.high))
+		}
+
+		months := sumGED(t, car, "482", func(r map[string]string) string { return r["date_start"][:7] })
+		for _, m := range []string{"2013-03", "2013-12", "2014-01", "2017-05", "2021-01"} {
+			if months[m].events == 0 {
+				t.Fatalf("no CAR events in %s in the CSV", m)
+			}
+			checkCell("CAF||month|"+m+"-01|", months[m])
+		}
+		weeks := sumGED(t, car, "482", func(r map[string]string) string {
+			d, _ := time.Parse(time.DateOnly, r["date_start"][:10])
+			return indicator.Week.Start(d).Format(time.DateOnly)
+		})
+		for _, w := range []string{"2013-12-02", "2014-01-20"} {
+			checkCell("CAF||week|"+w+"|", weeks[w])
+		}
+		areas := sumGED(t, car, "482", func(r map[string]string) string {
+			if p, _ := strconv.Atoi(r["where_prec"]); p > 4 || r["adm_1"] == "NA" || r["adm_1"] == "" {
+				return ""
+			}
+			return r["adm_1"] + "|month|" + r["date_start"][:7]
+		})
+		checked := 0
+		for _, k := range []string{"Ouaka province|month|2017-05", "Bangui province|month|2013-12", "Haute-Kotto province|month|2019-03"} {
+			if c, ok := areas[k]; ok {
+				area, month := k[:len(k)-len("|month|2017-05")], k[len(k)-7:]
+				checkCell("CAF|"+area+"|month|"+month+"-01|", c)
+				checked++
+			}
+		}
+		if checked != 3 {
+			t.Errorf("%d of 3 admin-1 cells checked; areas in the CSV: %v", checked, slicesFirst(maps.Keys(areas), 5))
+		}
+
+		// GDELT: Goldstein mean and volume for the United States on 24
+		// October 2019, from the export's own columns.
+		sum, cnt := gdeltGoldstein(t, gdelt, "US", "20191024")
+		check("USA||day|2019-10-24|"+indicator.GoldsteinEvents, float64(cnt))
+		check("USA||day|2019-10-24|"+indicator.GoldsteinMean, sum/float64(cnt))
+
+		// Incremental: wipe, recompute CAR for 2014 only, and find the
+		// same values as the full recompute in that window (the days
+		// since the last fatal event carry over from 2013).
+		if err := db.ReplaceIndicators(ctx, nil, time.Time{}, time.Time{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.Recompute(ctx, []string{"CAF"}, date("2014-01-01"), date("2014-12-31")); err != nil {
+			t.Fatal(err)
+		}
+		part, err := db.Indicators(ctx, store.IndicatorQuery{Country: "CAF"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(part) == 0 {
+			t.Fatal("incremental recompute stored nothing for CAF")
+		}
+		for _, v := range part {
+			k := v.Country + "|" + v.Admin1 + "|" + string(v.Kind) + "|" + v.Start.Format(time.DateOnly) + "|" + v.Name
+			if w, ok := got[k]; !ok || w != v.Value {
+				t.Errorf("incremental %s = %g, full recompute %g (present %v)", k, v.Value, w, ok)
+			}
+		}
+		want := 0
+		from, to := date("2014-01-01"), date("2014-12-31")
+		for _, v := range all {
+			if v.Country == "CAF" && !v.Start.Before(v.Kind.Start(from)) && !v.Start.After(v.Kind.Start(to)) {
+				want++
+			}
+		}
+		if len(part) != want {
+			t.Errorf("incremental recompute stored %d CAF values, full recompute has %d in the window", len(part), want)
+		}
+	})
+}
+
+func slicesFirst(seq func(func(string) bool), n int) []string {
+	var out []string
+	for s := range seq {
+		if len(out) == n {
+			break
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// gdeltGoldstein sums GoldsteinScale over the rows of a GDELT 2.0 export
+// whose ActionGeo_CountryCode is fips and SQLDATE is day.
+func gdeltGoldstein(t *testing.T, path, fips, day string) (float64, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = '\t'
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	var sum float64
+	n := 0
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec[1] != day || rec[53] != fips {
+			continue
+		}
+		g, err := strconv.ParseFloat(rec[30], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += g
+		n++
+	}
+	if n == 0 {
+		t.Fatalf("no GDELT rows for %s on %s", fips, day)
+	}
+	return sum, n
+}
+
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
