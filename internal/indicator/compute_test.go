@@ -61,7 +61,7 @@ func TestDaysSinceFatal(t *testing.T) {
 		{indicator.Week, "2013-12-30", -1}, // week of 3 January, no fatal event by its Sunday
 		{indicator.Week, "2014-01-06", 6},  // Sunday 12 January
 		{indicator.Week, "2014-02-17", 48}, // Sunday 23 February
-		{indicator.Week, "2014-03-31", 6}, // Sunday 6 April
+		{indicator.Week, "2014-03-31", 6},  // Sunday 6 April
 		{indicator.Month, "2014-01-01", 25},
 		{indicator.Month, "2014-02-01", 53},
 		{indicator.Month, "2014-03-01", 0},

@@ -254,7 +254,6 @@ func gdeltGoldstein(t *testing.T, path, fips, day string) (float64, int) {
 	return sum, n
 }
 
-
 func date(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
