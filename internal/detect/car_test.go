@@ -105,6 +105,16 @@ func TestCARSurge(t *testing.T) {
 	if sd, _ := at("2013-09"); sd.Score < 5 {
 		t.Errorf("2013-09: surprise %.1f, want >= 5\n%s", sd.Score, sd.Explanation)
 	}
+	// Change-point detection is certain of a new regime by September.
+	for _, label := range []string{"2013-09", "2013-12"} {
+		d, err := ChangePoint(s.Through(index(t, s, label)), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Score < 10 {
+			t.Errorf("%s: change-point score %.1f, want >= 10\n%s", label, d.Score, d.Explanation)
+		}
+	}
 	// By December the rise is sustained and overwhelming.
 	if _, cd := at("2013-12"); cd.Score < 8 {
 		t.Errorf("2013-12: CUSUM %.1f, want >= 8\n%s", cd.Score, cd.Explanation)

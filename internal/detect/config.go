@@ -39,12 +39,23 @@ type Config struct {
 	// raises an alarm. Default 2: odds of 100 to 1 for the shift, which
 	// keeps the in-control run length above about 100 periods.
 	CUSUMThreshold float64 `json:"cusum_threshold"`
+	// ChangeHazard is ChangePoint's prior probability, in (0, 1), that a
+	// new segment starts in any one period. Default: one change in five
+	// years (1/60 a month, 1/260 a week, 1/1825 a day).
+	ChangeHazard float64 `json:"change_hazard"`
+	// ChangeSpan is how recent, in periods, a change must be to count.
+	// Default: as CUSUMSpan.
+	ChangeSpan int `json:"change_span"`
+	// ChangeThreshold is the change-point score (−log10 of the probability
+	// of no recent rise) that raises an alarm. Default 2: a 99% posterior
+	// probability of a recent rise.
+	ChangeThreshold float64 `json:"change_threshold"`
 }
 
 // DefaultConfig returns sensible defaults for series of period p. It panics
 // on an unknown period, which is a programming error.
 func DefaultConfig(p Period) Config {
-	c := Config{SurpriseThreshold: 3, CUSUMShift: 2, CUSUMThreshold: 2}
+	c := Config{SurpriseThreshold: 3, CUSUMShift: 2, CUSUMThreshold: 2, ChangeThreshold: 2}
 	switch p {
 	case Month:
 		c.Baseline, c.MinHistory, c.Window, c.MeanFloor, c.CUSUMSpan = 24, 12, 1, 0.1, 6
@@ -55,6 +66,8 @@ func DefaultConfig(p Period) Config {
 	default:
 		panic(fmt.Sprintf("detect.DefaultConfig: unknown period %d", int(p)))
 	}
+	c.ChangeHazard = 1 / float64(5*p.perYear())
+	c.ChangeSpan = c.CUSUMSpan
 	return c
 }
 
@@ -87,6 +100,15 @@ func (c Config) Validate() error {
 	}
 	if !(c.CUSUMThreshold > 0) || c.CUSUMThreshold > MaxScore {
 		bad("cusum_threshold is %v, want in (0, %d]", c.CUSUMThreshold, MaxScore)
+	}
+	if !(c.ChangeHazard > 0 && c.ChangeHazard < 1) {
+		bad("change_hazard is %v, want a probability strictly between 0 and 1", c.ChangeHazard)
+	}
+	if c.ChangeSpan < 1 {
+		bad("change_span is %d periods, want at least 1", c.ChangeSpan)
+	}
+	if !(c.ChangeThreshold > 0) || c.ChangeThreshold > MaxScore {
+		bad("change_threshold is %v, want in (0, %d]", c.ChangeThreshold, MaxScore)
 	}
 	return errors.Join(errs...)
 }

@@ -16,8 +16,10 @@ import (
 // negative-binomial form keeps the fitted size). The score is S at the
 // latest period in log10 units: the odds, accumulated over the current
 // run, that the rate has risen by the shift. Periods that look like the
-// baseline pull S back towards zero, so a single spike fades while a
-// sustained rise accumulates.
+// baseline pull S back towards zero by about (Shift−1)·mean·log10(e) a
+// period, so a single spike fades while a sustained rise accumulates;
+// after a near-zero baseline the fade is slow, and one large spike keeps
+// the score up for the whole span.
 func CUSUM(s Series, c Config) (Detection, error) {
 	if err := c.Validate(); err != nil {
 		return Detection{}, err

@@ -2,7 +2,7 @@
 // (events or fatalities per day, week or month for one place) departs from
 // its own history by more than chance allows.
 //
-// Two documented methods are offered, both built for counts with many zeros:
+// Three documented methods are offered, all built for counts with many zeros:
 //
 //   - Surprise (Surprise) fits a Poisson or, when the baseline is
 //     over-dispersed, a negative-binomial distribution to a trailing
@@ -12,6 +12,10 @@
 //     risen by a factor Shift" against "the rate is the baseline's" over the
 //     most recent periods, so it sees sustained rises that no single period
 //     makes surprising.
+//   - ChangePoint runs Bayesian online change-point detection with a
+//     Poisson-Gamma model and scores the posterior probability that the
+//     series moved to a higher level recently. It is opt-in: on bursty
+//     series it fires far more often than the other two.
 //
 // Every Detection carries its score, the method, the parameters that
 // produced it and a plain-language explanation for an analyst. The package
@@ -136,6 +140,8 @@ const (
 	SurprisePoisson Method = "poisson-surprise"
 	SurpriseNegBin  Method = "negbin-surprise"
 	MethodCUSUM     Method = "cusum"
+	// MethodChangePoint is Bayesian online change-point detection.
+	MethodChangePoint Method = "bocpd"
 )
 
 // A Detection is one method's verdict on the latest period of a series.
@@ -193,18 +199,25 @@ type Params struct {
 	Shift     float64 `json:"shift,omitempty"`
 	RunFrom   string  `json:"run_from,omitempty"`
 	CrossedAt string  `json:"crossed_at,omitempty"`
+	// Hazard is the prior probability of a change in each period;
+	// ChangeProbability the posterior probability that a rise began in the
+	// window; NewRate the posterior mean rate of the most probable new
+	// segment, which starts at RunFrom (change-point only).
+	Hazard            float64 `json:"hazard,omitempty"`
+	ChangeProbability float64 `json:"change_probability,omitempty"`
+	NewRate           float64 `json:"new_rate,omitempty"`
 }
 
-// Detect runs every method on the series and returns their detections in a
-// fixed order: surprise, then CUSUM.
+// Detect runs Surprise and CUSUM on the series and returns their
+// detections in that order. ChangePoint is left out: see its caution.
 func Detect(s Series, c Config) ([]Detection, error) {
-	sd, err := Surprise(s, c)
-	if err != nil {
-		return nil, err
+	var ds []Detection
+	for _, method := range []func(Series, Config) (Detection, error){Surprise, CUSUM} {
+		d, err := method(s, c)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
 	}
-	cd, err := CUSUM(s, c)
-	if err != nil {
-		return nil, err
-	}
-	return []Detection{sd, cd}, nil
+	return ds, nil
 }

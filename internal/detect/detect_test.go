@@ -183,6 +183,45 @@ func TestCUSUM(t *testing.T) {
 	}
 }
 
+func TestChangePoint(t *testing.T) {
+	c := DefaultConfig(Month)
+	base := syntheticPoisson(7, 10, 24)
+	tests := []struct {
+		name      string
+		values    []float64
+		wantAlarm bool
+		want      string
+	}{
+		{"sustained rise to 2.25x", concat(base, []float64{9, 11, 22, 24, 21, 23}), true, "probably at a new, higher level since 2022-03"},
+		{"steady", concat(base, syntheticPoisson(8, 10, 6)), false, "no sign of a recent move to a higher level"},
+		{"fall", concat(base, []float64{2, 1, 0, 3, 1, 0}), false, "no sign"},
+		{"zeros then violence", concat(repeat(0, 24), []float64{0, 0, 0, 5, 8, 6}), true, "since 2022-04"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := ChangePoint(monthly("events in Testland", tt.values...), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Alarm != tt.wantAlarm || !strings.Contains(d.Explanation, tt.want) || d.Method != MethodChangePoint {
+				t.Errorf("ChangePoint(%s) = alarm %v (score %.2f), want %v and an explanation containing %q\n%s", tt.name, d.Alarm, d.Score, tt.wantAlarm, tt.want, d.Explanation)
+			}
+		})
+	}
+	for _, mean := range []float64{0.3, 2, 8, 25} {
+		s := monthly(fmt.Sprintf("synthetic Poisson(%g)", mean), syntheticPoisson(uint64(mean*100), mean, 120)...)
+		for i := 30; i < len(s.Values); i++ {
+			d, err := ChangePoint(s.Through(i), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Alarm {
+				t.Errorf("%s at %s: change-point alarm, score %.2f\n%s", s.Subject, d.Label, d.Score, d.Explanation)
+			}
+		}
+	}
+}
+
 func TestExplanation(t *testing.T) {
 	c := DefaultConfig(Week)
 	values := concat(repeat(6, 52), repeat(7, 52), []float64{40, 55, 52, 65})

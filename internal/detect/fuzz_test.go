@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// FuzzDetect runs both methods on arbitrary series and configurations and
+// FuzzDetect runs every method on arbitrary series and configurations and
 // checks they never panic and never return a NaN, infinite or negative
 // score.
 func FuzzDetect(f *testing.F) {
@@ -32,6 +32,10 @@ func FuzzDetect(f *testing.F) {
 		ds, err := Detect(s, c)
 		if err != nil {
 			return
+		}
+		cp, err := ChangePoint(s, c)
+		if err == nil {
+			ds = append(ds, cp)
 		}
 		for _, d := range ds {
 			if math.IsNaN(d.Score) || math.IsInf(d.Score, 0) || d.Score < 0 || d.Score > MaxScore {
