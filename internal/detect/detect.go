@@ -4,11 +4,11 @@
 //
 // Three documented methods are offered, all built for counts with many zeros:
 //
-//   - Surprise (Surprise) fits a Poisson or, when the baseline is
+//   - Surprise fits a Poisson or, when the baseline is
 //     over-dispersed, a negative-binomial distribution to a trailing
 //     baseline window by the method of moments and scores the latest window
 //     as -log10 of its upper-tail probability.
-//   - CUSUM (CUSUM) accumulates the log-likelihood ratio of "the rate has
+//   - CUSUM accumulates the log-likelihood ratio of "the rate has
 //     risen by a factor Shift" against "the rate is the baseline's" over the
 //     most recent periods, so it sees sustained rises that no single period
 //     makes surprising.
