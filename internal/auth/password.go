@@ -81,6 +81,16 @@ type PHC struct {
 
 var b64 = base64.RawStdEncoding.Strict()
 
+// decodeB64 decodes unpadded standard base64, refusing the line breaks
+// that encoding/base64 would otherwise skip: a PHC string has exactly one
+// spelling.
+func decodeB64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("line break in base64")
+	}
+	return b64.DecodeString(s)
+}
+
 // String formats h in the PHC string format.
 func (h PHC) String() string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
@@ -128,13 +138,13 @@ func ParsePHC(s string) (PHC, error) {
 	}
 	h.Params = Params{Memory: uint32(vals[0]), Time: uint32(vals[1]), Threads: uint8(vals[2])}
 	var err error
-	if h.Salt, err = b64.DecodeString(parts[4]); err != nil {
+	if h.Salt, err = decodeB64(parts[4]); err != nil {
 		return h, fmt.Errorf("parse password hash: salt: %w", err)
 	}
 	if len(h.Salt) < minSaltLen || len(h.Salt) > maxSaltLen {
 		return h, fmt.Errorf("parse password hash: salt of %d bytes, want %d..%d", len(h.Salt), minSaltLen, maxSaltLen)
 	}
-	if h.Key, err = b64.DecodeString(parts[5]); err != nil {
+	if h.Key, err = decodeB64(parts[5]); err != nil {
 		return h, fmt.Errorf("parse password hash: key: %w", err)
 	}
 	if len(h.Key) < minKeyLen || len(h.Key) > maxKeyLen {
