@@ -30,6 +30,9 @@ type Format struct {
 	Headerless bool
 	// FieldCounts are the field counts a headerless format accepts.
 	FieldCounts []int
+	// Columns names the fields of a headerless format's row with the
+	// given field count, from the source's codebook; nil if it has none.
+	Columns func(fieldCount int) []string
 
 	// Match reports whether a file with this header (and base name) is of
 	// this format. Nil for headerless formats.
@@ -61,4 +64,15 @@ func FormatByName(name string) (Format, bool) {
 		}
 	}
 	return Format{}, false
+}
+
+// ColumnNames names the fields of a row of a headerless format (GDELT),
+// which carries no header to store: nil for other formats or a field
+// count the format does not have.
+func ColumnNames(format string, fieldCount int) []string {
+	f, ok := FormatByName(format)
+	if !ok || f.Columns == nil {
+		return nil
+	}
+	return f.Columns(fieldCount)
 }

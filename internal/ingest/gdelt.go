@@ -47,6 +47,7 @@ func gdeltFormat() Format {
 		Source:      event.GDELT,
 		Headerless:  true,
 		FieldCounts: []int{57, 58, 61},
+		Columns:     gdeltColumnNames,
 		New: func(f File) (Decoder, error) {
 			if f.Geo == nil {
 				return nil, errors.New("gdelt: no country code table")
@@ -278,4 +279,38 @@ func gdeltCountryContinuation(part string) bool {
 		}
 	}
 	return false
+}
+
+// gdeltColumnNames names the fields of a GDELT row by its layout, as the GDELT
+// Event Codebook (2.0) and Data Format Codebook (1.0) spell them. The 1.0
+// layouts lack the three ADM2Code columns; the backfile also SOURCEURL.
+func gdeltColumnNames(n int) []string {
+	actor := func(a string) []string {
+		return []string{a + "Code", a + "Name", a + "CountryCode", a + "KnownGroupCode", a + "EthnicCode",
+			a + "Religion1Code", a + "Religion2Code", a + "Type1Code", a + "Type2Code", a + "Type3Code"}
+	}
+	geo := func(g string, adm2 bool) []string {
+		cols := []string{g + "_Type", g + "_FullName", g + "_CountryCode", g + "_ADM1Code"}
+		if adm2 {
+			cols = append(cols, g+"_ADM2Code")
+		}
+		return append(cols, g+"_Lat", g+"_Long", g+"_FeatureID")
+	}
+	if n != 57 && n != 58 && n != 61 {
+		return nil
+	}
+	adm2 := n == 61
+	cols := []string{"GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate"}
+	cols = append(cols, actor("Actor1")...)
+	cols = append(cols, actor("Actor2")...)
+	cols = append(cols, "IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass",
+		"GoldsteinScale", "NumMentions", "NumSources", "NumArticles", "AvgTone")
+	cols = append(cols, geo("Actor1Geo", adm2)...)
+	cols = append(cols, geo("Actor2Geo", adm2)...)
+	cols = append(cols, geo("ActionGeo", adm2)...)
+	cols = append(cols, "DATEADDED")
+	if n > 57 {
+		cols = append(cols, "SOURCEURL")
+	}
+	return cols
 }

@@ -643,3 +643,36 @@ func FuzzGDELT(f *testing.F) {
 		}
 	})
 }
+
+// TestGDELTColumnsMatchCodebooks checks the column names of each layout
+// against the codebook lists in the shared data.
+func TestGDELTColumnsMatchCodebooks(t *testing.T) {
+	read := func(file string) []string {
+		f, err := os.Open(testenv.SharedData(t, "gdelt", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range recs[1:] {
+			names = append(names, r[0])
+		}
+		return names
+	}
+	v2, v1 := read("gdelt2_events_columns.csv"), read("gdelt1_events_columns.csv")
+	for _, tt := range []struct {
+		n    int
+		want []string
+	}{{61, v2}, {58, v1}, {57, v1[:57]}} {
+		if diff := cmp.Diff(tt.want, ColumnNames("gdelt", tt.n)); diff != "" {
+			t.Errorf("ColumnNames(gdelt, %d) (-codebook +got):\n%s", tt.n, diff)
+		}
+	}
+	if ColumnNames("gdelt", 60) != nil || ColumnNames("ucdp-ged", 49) != nil {
+		t.Error("ColumnNames names a layout that does not exist")
+	}
+}

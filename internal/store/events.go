@@ -113,7 +113,7 @@ const selectEvents = `SELECT e.id, e.source, e.source_id, e.source_version, e.da
 	e.country, e.admin1, e.place, e.latitude, e.longitude, e.geo_precision, e.category,
 	e.source_type, e.source_subtype, e.quad_class, e.actor1, e.actor2,
 	e.fatalities_best, e.fatalities_low, e.fatalities_high, e.goldstein, e.tone, e.electoral,
-	e.source_ref, f.name, e.line, e.file_id, e.raw_offset, e.raw_length, f.separator, f.header
+	e.source_ref, f.name, e.line, e.file_id, e.raw_offset, e.raw_length, f.separator, f.header, f.format
 	FROM events e JOIN ingest_files f ON f.id = e.file_id`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -135,7 +135,7 @@ func (db *DB) scanEvent(sc scanner) (event.Stored, rawRef, error) {
 		&e.Country, &e.Admin1, &e.Place, &lat, &lon, &geoPrec, &cat,
 		&e.SourceType, &e.SourceSubType, &e.QuadClass, &e.Actor1, &e.Actor2,
 		&best, &low, &high, &gold, &tone, &electoral,
-		&e.SourceRef, &s.File, &s.Line, &ref.fileID, &ref.offset, &ref.length, &ref.sep, &header)
+		&e.SourceRef, &s.File, &s.Line, &ref.fileID, &ref.offset, &ref.length, &ref.sep, &header, &ref.format)
 	if err != nil {
 		return s, ref, err
 	}

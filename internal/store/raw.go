@@ -17,6 +17,7 @@ type rawRef struct {
 	length int
 	sep    string
 	header string // JSON array of column names
+	format string // ingest format, which names headerless rows' columns
 }
 
 // rawReader reads source rows back from their blocks. It keeps the last
@@ -60,6 +61,9 @@ func (r *rawReader) fill(ctx context.Context, s *event.Stored, ref rawRef) error
 		r.headers[ref.fileID] = cols
 	}
 	s.Columns = cols
+	if cols == nil { // headerless (GDELT): the codebook names the row's layout
+		s.Columns = ingest.ColumnNames(ref.format, len(s.Raw))
+	}
 	return nil
 }
 
