@@ -270,7 +270,7 @@ func (c *cell) emitLag(emit func(string, float64)) {
 	}
 }
 
-// spatialLag sums, for every target country and period, its land
+// spatialLag sums, for every target country and week or month, its land
 // neighbours' country cells.
 func spatialLag(cells map[cellKey]*cell, isTarget func(string) bool, nb func(string, int) []string) map[cellKey]*cell {
 	type cy struct {
@@ -289,7 +289,7 @@ func spatialLag(cells map[cellKey]*cell, isTarget func(string) bool, nb func(str
 	}
 	lag := map[cellKey]*cell{}
 	for k, c := range cells {
-		if k.Admin1 != "" {
+		if k.Admin1 != "" || k.kind == Day {
 			continue
 		}
 		// Contiguity is symmetric: the neighbours of k's country are the

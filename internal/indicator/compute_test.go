@@ -160,13 +160,16 @@ func TestSpatialLag(t *testing.T) {
 		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.Events):         63, // 1+2+4+8+16+32, no NGA (64)
 		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.FatalitiesBest): 210,
 		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.FatalEvents):    6,
-		key("CAF", "", indicator.Day, "2015-03-10", nb+indicator.ViolentEvents):    63,
+		key("CAF", "", indicator.Week, "2015-03-09", nb+indicator.ViolentEvents):   63,
 		key("CAF", "", indicator.Month, "2015-03-01", indicator.Events):            1,
 	}
 	for k, w := range want {
 		if v, ok := got[k]; !ok || v != w {
 			t.Errorf("%s = %g (present %v), want %g", k, v, ok, w)
 		}
+	}
+	if v, ok := got[key("CAF", "", indicator.Day, "2015-03-10", nb+indicator.Events)]; ok {
+		t.Errorf("CAF day lag = %g, want none (weeks and months only)", v)
 	}
 	if v, ok := got[key("CAF", "", indicator.Month, "2010-03-01", nb+indicator.Events)]; ok {
 		t.Errorf("CAF lag in March 2010 = %g, want absent", v)

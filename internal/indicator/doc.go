@@ -38,7 +38,9 @@
 //
 // # Spatial lag
 //
-// For countries (not admin-1 areas), the same figures summed over the
+// For countries (not admin-1 areas) and weeks and months (not days: a
+// neighbour's single day is noise, and day cells would multiply the stored
+// values by the number of neighbours), the same figures summed over the
 // country's land neighbours in the period's year (geo.Neighbours with
 // geo.Land, from the Correlates of War direct contiguity data), prefixed
 // "nb.": nb.events, nb.violent_events, nb.fatal_events, nb.fatalities_best,

@@ -143,7 +143,14 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 	defer tx.Rollback()
 	// Each kind's periods containing a day of [from, to] are those
 	// starting between the starts of the periods of from and of to.
-	for _, k := range indicator.Kinds() {
+	kinds := indicator.Kinds()
+	if countries == nil && from.IsZero() && to.IsZero() {
+		kinds = nil // everything: one unconditional DELETE, which SQLite truncates
+		if _, err := tx.ExecContext(ctx, `DELETE FROM indicators`); err != nil {
+			return fmt.Errorf("replace indicators: %w", err)
+		}
+	}
+	for _, k := range kinds {
 		var kf, kt time.Time
 		if !from.IsZero() {
 			kf = k.Start(from)

@@ -10,7 +10,6 @@ CREATE TABLE indicators (
     value        DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (country, admin1, period_kind, period_start, name)
 );
-CREATE INDEX indicators_period ON indicators (period_kind, period_start);
 
 -- +goose Down
 DROP TABLE indicators;
