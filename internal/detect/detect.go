@@ -100,8 +100,9 @@ type Series struct {
 	Values []float64
 }
 
-// Through returns the series up to and including period i, sharing the
-// underlying arrays: a replay sees only what was known at i.
+// Through returns the series up to and including period i, which must be
+// in [0, len(s.Values)), sharing the underlying arrays: a replay sees only
+// what was known at i.
 func (s Series) Through(i int) Series {
 	s.Labels = s.Labels[:i+1]
 	s.Values = s.Values[:i+1]

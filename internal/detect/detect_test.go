@@ -388,3 +388,18 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDetect scores one monthly series of 30 years, as a replay
+// would at each month.
+func BenchmarkDetect(b *testing.B) {
+	s := monthly("synthetic Poisson(8)", syntheticPoisson(3, 8, 360)...)
+	c := DefaultConfig(Month)
+	for b.Loop() {
+		if _, err := Detect(s, c); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ChangePoint(s, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
