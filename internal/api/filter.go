@@ -2,10 +2,8 @@ package api
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -38,46 +36,16 @@ func (a *API) filter(p FilterParams) (event.Filter, error) {
 		}
 	}
 	var err error
-	if f.From, err = parseDay(p.From, false); err != nil {
+	if f.From, err = event.ParseDay(p.From, false); err != nil {
 		return f, invalid("query.from", err.Error(), p.From)
 	}
-	if f.To, err = parseDay(p.To, true); err != nil {
+	if f.To, err = event.ParseDay(p.To, true); err != nil {
 		return f, invalid("query.to", err.Error(), p.To)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return f, invalid("query.to", "the last day is before the first ("+p.From+")", p.To)
 	}
 	return f, nil
-}
-
-// parseDay parses YYYY-MM-DD, YYYY-MM or YYYY. A month or year stands for
-// its first day, or with end its last.
-func parseDay(s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, l := range []struct {
-		layout string
-		last   func(time.Time) time.Time
-	}{
-		{time.DateOnly, func(t time.Time) time.Time { return t }},
-		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, -1) }},
-		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, -1) }},
-	} {
-		if len(s) != len(l.layout) {
-			continue
-		}
-		if t, err := time.Parse(l.layout, s); err == nil {
-			if t.Year() < 1000 {
-				break
-			}
-			if end {
-				return l.last(t), nil
-			}
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a date: want YYYY-MM-DD, YYYY-MM or YYYY from year 1000")
 }
 
 // Cursors are opaque to clients: the last id of a page, base64url

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
 	"threshold/internal/event"
 )
@@ -47,35 +46,11 @@ func (ff filterFlags) filter() (event.Filter, error) {
 		return f, usageError{fmt.Sprintf("--category %q: want one of %s", *ff.category, categoryNames())}
 	}
 	var err error
-	if f.From, err = parseDay(*ff.from, false); err != nil {
+	if f.From, err = event.ParseDay(*ff.from, false); err != nil {
 		return f, usageError{"--from: " + err.Error()}
 	}
-	if f.To, err = parseDay(*ff.to, true); err != nil {
+	if f.To, err = event.ParseDay(*ff.to, true); err != nil {
 		return f, usageError{"--to: " + err.Error()}
 	}
 	return f, nil
-}
-
-// parseDay parses YYYY-MM-DD, YYYY-MM or YYYY. A month or year stands for
-// its first day, or with end its last.
-func parseDay(s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, l := range []struct {
-		layout string
-		next   func(time.Time) time.Time
-	}{
-		{time.DateOnly, func(t time.Time) time.Time { return t }},
-		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, -1) }},
-		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, -1) }},
-	} {
-		if t, err := time.Parse(l.layout, s); err == nil {
-			if end {
-				return l.next(t), nil
-			}
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD, YYYY-MM or YYYY)", s)
 }

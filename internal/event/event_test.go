@@ -77,3 +77,33 @@ func TestCategories(t *testing.T) {
 		t.Errorf("Key.String() = %q", got)
 	}
 }
+
+func TestParseDay(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	tests := []struct {
+		in      string
+		end     bool
+		want    time.Time
+		wantErr bool
+	}{
+		{"", false, time.Time{}, false},
+		{"2013-12-05", false, d("2013-12-05"), false},
+		{"2013-12-05", true, d("2013-12-05"), false},
+		{"2013-12", false, d("2013-12-01"), false},
+		{"2013-12", true, d("2013-12-31"), false},
+		{"2012-02", true, d("2012-02-29"), false},
+		{"2013", false, d("2013-01-01"), false},
+		{"2013", true, d("2013-12-31"), false},
+		{"0999", false, time.Time{}, true},
+		{"2013-13", false, time.Time{}, true},
+		{"2013-02-30", false, time.Time{}, true},
+		{"June", false, time.Time{}, true},
+		{"2013-1-5", false, time.Time{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseDay(tt.in, tt.end)
+		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
+			t.Errorf("ParseDay(%q, %v) = %v, %v; want %v, error %v", tt.in, tt.end, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
