@@ -258,9 +258,7 @@ func (c *cell) emitLag(emit func(string, float64)) {
 			emit(NeighbourPrefix+name, float64(n))
 		}
 	}
-	nonzero(Events, c.events)
 	nonzero(ViolentEvents, c.violent)
-	nonzero(FatalEvents, c.fatal)
 	nonzero(FatalitiesBest, c.best)
 	nonzero(Protests, c.byCat[categoryIndex(event.Protest)])
 	nonzero(Riots, c.byCat[categoryIndex(event.Riot)])

@@ -131,7 +131,7 @@ func TestComputeCounts(t *testing.T) {
 	for _, k := range []string{
 		key("SYR", "Idlib", indicator.Month, "2016-08-01", indicator.FatalitiesBest), // zero: absent
 		key("SYR", "Aleppo", indicator.Month, "2016-08-01", indicator.GoldsteinMean),
-		key("SYR", "", indicator.Month, "2016-08-01", indicator.NeighbourPrefix+indicator.Events),
+		key("SYR", "", indicator.Month, "2016-08-01", indicator.NeighbourPrefix+indicator.ViolentEvents),
 	} {
 		if v, ok := got[k]; ok {
 			t.Errorf("%s = %g, want absent", k, v)
@@ -157,9 +157,8 @@ func TestSpatialLag(t *testing.T) {
 	got := index(vs)
 	nb := indicator.NeighbourPrefix
 	want := map[string]float64{
-		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.Events):         63, // 1+2+4+8+16+32, no NGA (64)
+		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.ViolentEvents):  63, // 1+2+4+8+16+32, no NGA (64)
 		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.FatalitiesBest): 210,
-		key("CAF", "", indicator.Month, "2015-03-01", nb+indicator.FatalEvents):    6,
 		key("CAF", "", indicator.Week, "2015-03-09", nb+indicator.ViolentEvents):   63,
 		key("CAF", "", indicator.Month, "2015-03-01", indicator.Events):            1,
 	}
@@ -168,10 +167,10 @@ func TestSpatialLag(t *testing.T) {
 			t.Errorf("%s = %g (present %v), want %g", k, v, ok, w)
 		}
 	}
-	if v, ok := got[key("CAF", "", indicator.Day, "2015-03-10", nb+indicator.Events)]; ok {
+	if v, ok := got[key("CAF", "", indicator.Day, "2015-03-10", nb+indicator.ViolentEvents)]; ok {
 		t.Errorf("CAF day lag = %g, want none (weeks and months only)", v)
 	}
-	if v, ok := got[key("CAF", "", indicator.Month, "2010-03-01", nb+indicator.Events)]; ok {
+	if v, ok := got[key("CAF", "", indicator.Month, "2010-03-01", nb+indicator.ViolentEvents)]; ok {
 		t.Errorf("CAF lag in March 2010 = %g, want absent", v)
 	}
 	countries := map[string]bool{}

@@ -43,12 +43,14 @@
 // values by the number of neighbours), the same figures summed over the
 // country's land neighbours in the period's year (geo.Neighbours with
 // geo.Land, from the Correlates of War direct contiguity data), prefixed
-// "nb.": nb.events, nb.violent_events, nb.fatal_events, nb.fatalities_best,
-// nb.events.protest, nb.events.riot, nb.goldstein_events, and
-// nb.goldstein_mean, the mean Goldstein score of all neighbours' scored
-// events together (a mean weighted by volume, not a mean of means). They
-// are stored for every country-period where a neighbour had events, even
-// when the country itself had none.
+// "nb.": nb.violent_events, nb.fatalities_best, nb.events.protest,
+// nb.events.riot, nb.goldstein_events, and nb.goldstein_mean, the mean
+// Goldstein score of all neighbours' scored events together (a mean
+// weighted by volume, not a mean of means). These are the figures that
+// signal spillover; the other counts are left out to keep the table small
+// (the lag is stored for many country-weeks with no events of their own).
+// They are stored for every country-period where a neighbour had events,
+// even when the country itself had none.
 //
 // # Updating
 //
