@@ -224,14 +224,7 @@ type EventDetail struct {
 
 // Version is a previous version of an event, replaced by a newer source
 // record.
-type Version struct {
-	SourceVersion string    `json:"source_version"`
-	Raw           []string  `json:"raw"`
-	File          string    `json:"file"`
-	Line          int       `json:"line"`
-	StoredAt      time.Time `json:"stored_at"`
-	ReplacedAt    time.Time `json:"replaced_at"`
-}
+type Version = store.Version
 
 type getEventOutput struct {
 	Body EventDetail
@@ -250,9 +243,8 @@ func (a *API) getEvent(ctx context.Context, in *getEventInput) (*getEventOutput,
 	if err != nil {
 		return nil, err
 	}
-	out := &getEventOutput{Body: EventDetail{Event: NewEvent(s), Raw: s.Raw, RawColumns: s.Columns, Versions: []Version{}}}
-	for _, v := range vs {
-		out.Body.Versions = append(out.Body.Versions, Version(v))
+	if vs == nil {
+		vs = []Version{} // an empty list, not null
 	}
-	return out, nil
+	return &getEventOutput{Body: EventDetail{Event: NewEvent(s), Raw: s.Raw, RawColumns: s.Columns, Versions: vs}}, nil
 }
