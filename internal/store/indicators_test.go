@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"cmp"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"maps"
 	"math"
@@ -260,4 +263,101 @@ func date(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// TestSpatialLagCAF checks the Central African Republic's spatial lag on
+// the global GED extract: each month's nb.fatalities_best and
+// nb.violent_events are the sums of Chad's, Sudan's, South Sudan's, DR
+// Congo's, Congo's and Cameroon's own values (South Sudan from 2011), and
+// Chad's own monthly fatalities match the CSV.
+func TestSpatialLagCAF(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests 175,000 events")
+	}
+	global := testenv.SharedData(t, "ucdp-ged", "ged211_precise_location_subset_global.csv.gz")
+	db, _ := storetest.SQLite(t)
+	ctx := context.Background()
+	if _, err := ingest.Files(ctx, db, []string{global}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indicator.NewUpdater(db).Recompute(ctx, nil, time.Time{}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := db.Indicators(ctx, store.IndicatorQuery{Kind: indicator.Month})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := indexValues(vs)
+	months := map[string]bool{}
+	for _, v := range vs {
+		if v.Country == "CAF" && v.Name == indicator.NeighbourPrefix+indicator.FatalitiesBest {
+			months[v.Start.Format(time.DateOnly)] = true
+		}
+	}
+	if len(months) < 12 {
+		t.Fatalf("CAF has a neighbour lag in %d months, want years of them", len(months))
+	}
+	for m := range months {
+		var fat, violent float64
+		for _, n := range []string{"TCD", "SDN", "SSD", "COD", "COG", "CMR"} {
+			if n == "SSD" && m < "2011" {
+				continue
+			}
+			fat += got[n+"||month|"+m+"|"+indicator.FatalitiesBest]
+			violent += got[n+"||month|"+m+"|"+indicator.ViolentEvents]
+		}
+		if g := got["CAF||month|"+m+"|nb."+indicator.FatalitiesBest]; g != fat {
+			t.Errorf("CAF %s: nb.fatalities_best = %g, neighbours' sum %g", m, g, fat)
+		}
+		if g := got["CAF||month|"+m+"|nb."+indicator.ViolentEvents]; g != violent {
+			t.Errorf("CAF %s: nb.violent_events = %g, neighbours' sum %g", m, g, violent)
+		}
+	}
+
+	f, err := os.Open(global)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(zr)
+	header, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	chad := map[string]float64{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec[col["country"]] != "Chad" {
+			continue
+		}
+		b, err1 := strconv.Atoi(rec[col["best_death"]])
+		y, err2 := strconv.Atoi(rec[col["year"]])
+		mo, err3 := strconv.Atoi(rec[col["month"]])
+		if err := cmp.Or(err1, err2, err3); err != nil {
+			t.Fatal(err)
+		}
+		chad[fmt.Sprintf("%d-%02d", y, mo)] += float64(b)
+	}
+	if len(chad) == 0 {
+		t.Fatal("no Chad events in the extract")
+	}
+	for m, want := range chad {
+		if g := got["TCD||month|"+m+"-01|"+indicator.FatalitiesBest]; g != want {
+			t.Errorf("TCD %s: fatalities_best = %g, CSV %g", m, g, want)
+		}
+	}
 }
