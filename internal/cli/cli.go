@@ -34,17 +34,18 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"demo":    {runDemo, "ingest the bundled sample data and print a country-month summary"},
-		"ingest":  {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS)"},
-		"events":  {runEvents, "list stored events"},
-		"stats":   {runStats, "aggregate events per country or admin-1 area and period"},
-		"rejects": {runRejects, "list quarantined rows"},
-		"migrate": {runMigrate, "bring the database schema up to date"},
-		"serve":   {runServe, "run the server: JSON API, dashboard, health checks and metrics"},
-		"org":     {runOrg, "add and list organisations"},
-		"user":    {runUser, "add, list, disable users and set their passwords"},
-		"token":   {runToken, "create, list and revoke API tokens"},
-		"audit":   {runAudit, "verify and list the audit log"},
+		"demo":       {runDemo, "ingest the bundled sample data and print a country-month summary"},
+		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS)"},
+		"events":     {runEvents, "list stored events"},
+		"stats":      {runStats, "aggregate events per country or admin-1 area and period"},
+		"rejects":    {runRejects, "list quarantined rows"},
+		"indicators": {runIndicators, "recompute and list indicators per country or admin-1 area and period"},
+		"migrate":    {runMigrate, "bring the database schema up to date"},
+		"serve":      {runServe, "run the server: JSON API, dashboard, health checks and metrics"},
+		"org":        {runOrg, "add and list organisations"},
+		"user":       {runUser, "add, list, disable users and set their passwords"},
+		"token":      {runToken, "create, list and revoke API tokens"},
+		"audit":      {runAudit, "verify and list the audit log"},
 	}
 }
 
