@@ -9,6 +9,7 @@ import (
 	"threshold/internal/indicator"
 	"threshold/internal/ingest"
 	"threshold/internal/store"
+	"threshold/internal/storetest"
 	"threshold/internal/testenv"
 )
 
@@ -19,12 +20,6 @@ import (
 // (issue 4) is under 10 s on 2 cores: go test -bench RecomputeIndicators
 // -cpu 2 ./internal/store.
 func BenchmarkRecomputeIndicators(b *testing.B) {
-	files := []string{
-		testenv.SharedData(b, "ucdp-ged", "ged211_precise_location_subset_global.csv.gz"),
-		testenv.SharedData(b, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv"),
-		testenv.SharedData(b, "ucdp-ged", "GEDEvent_v23_1_mexico.csv"),
-		testenv.SharedData(b, "ucdp-ged", "GEDEvent_syria_652.1601.1911.csv.gz"),
-	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -34,6 +29,17 @@ func BenchmarkRecomputeIndicators(b *testing.B) {
 	if _, err := db.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
+	benchRecompute(b, db)
+}
+
+func benchRecompute(b *testing.B, db *store.DB) {
+	files := []string{
+		testenv.SharedData(b, "ucdp-ged", "ged211_precise_location_subset_global.csv.gz"),
+		testenv.SharedData(b, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv"),
+		testenv.SharedData(b, "ucdp-ged", "GEDEvent_v23_1_mexico.csv"),
+		testenv.SharedData(b, "ucdp-ged", "GEDEvent_syria_652.1601.1911.csv.gz"),
+	}
+	ctx := context.Background()
 	sum, err := ingest.Files(ctx, db, files, ingest.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -48,4 +54,11 @@ func BenchmarkRecomputeIndicators(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "values")
+}
+
+// BenchmarkRecomputeIndicatorsPostgres is BenchmarkRecomputeIndicators on
+// PostgreSQL (THRESHOLD_TEST_POSTGRES_URL).
+func BenchmarkRecomputeIndicatorsPostgres(b *testing.B) {
+	db, _ := storetest.Postgres(b)
+	benchRecompute(b, db)
 }
