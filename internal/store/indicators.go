@@ -136,8 +136,9 @@ const indicatorChunk = 1000
 
 // ReplaceIndicators deletes the stored indicators of the countries (nil:
 // all) for the days, weeks and months that contain a day of [from, to]
-// (zero: unbounded) and stores values, upserting on (country, admin1, period kind, period start, name),
-// in one transaction.
+// (zero: unbounded) and stores values, in one transaction: on SQLite with
+// an upsert on (country, admin1, period kind, period start, name), on
+// PostgreSQL with COPY, replacements being serialised by an advisory lock.
 func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, to time.Time, values []indicator.Value) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
@@ -149,6 +150,13 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 		return fmt.Errorf("replace indicators: %w", err)
 	}
 	defer tx.Rollback()
+	// Replacements are serialised, so that no other one inserts between
+	// this one's DELETE and its COPY.
+	if db.d.xactLock != "" {
+		if _, err := tx.ExecContext(ctx, db.d.rebind(db.d.xactLock), int64(indicatorsLockID)); err != nil {
+			return fmt.Errorf("replace indicators: %w", err)
+		}
+	}
 	// Each kind's periods containing a day of [from, to] are those
 	// starting between the starts of the periods of from and of to.
 	kinds := indicator.Kinds()
@@ -179,7 +187,7 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 		}
 	}
 	if db.d.name == "postgres" {
-		if err := copyIndicators(ctx, tx, conn, values); err != nil {
+		if err := copyIndicators(ctx, conn, values); err != nil {
 			return fmt.Errorf("replace indicators: %w", err)
 		}
 		values = nil
@@ -298,23 +306,25 @@ func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Val
 	return out, rows.Err()
 }
 
-// copyIndicators upserts values on PostgreSQL through COPY into a
-// temporary table, many times faster than INSERT statements.
-func copyIndicators(ctx context.Context, tx *sql.Tx, conn *sql.Conn, values []indicator.Value) error {
+// indicatorsLockID is the advisory lock key that serialises indicator
+// replacements on PostgreSQL.
+const indicatorsLockID = 0x696e6469 // "indi"
+
+// copyIndicators stores values on PostgreSQL with COPY, many times faster
+// than INSERT statements. It needs no upsert: ReplaceIndicators has deleted
+// every cell the values cover, under a lock that keeps other replacements
+// out.
+func copyIndicators(ctx context.Context, conn *sql.Conn, values []indicator.Value) error {
 	if len(values) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE indicators_in
-		(LIKE indicators INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
-		return err
-	}
-	err := conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection %T is not pgx", dc)
 		}
 		i := 0
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"indicators_in"},
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"indicators"},
 			[]string{"country", "admin1", "period_kind", "period_start", "name", "value"},
 			pgx.CopyFromFunc(func() ([]any, error) {
 				if i == len(values) {
@@ -326,10 +336,4 @@ func copyIndicators(ctx context.Context, tx *sql.Tx, conn *sql.Conn, values []in
 			}))
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO indicators SELECT * FROM indicators_in
-		ON CONFLICT (country, admin1, period_kind, period_start, name) DO UPDATE SET value = excluded.value`)
-	return err
 }
