@@ -204,6 +204,28 @@ func TestIndicatorsRealData(t *testing.T) {
 		if len(part) != want {
 			t.Errorf("incremental recompute stored %d CAF values, full recompute has %d in the window", len(part), want)
 		}
+
+		// Concurrent recomputes of overlapping cells both succeed and
+		// leave the same values.
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := u.Recompute(ctx, []string{"CAF"}, date("2014-01-01"), date("2014-12-31"))
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Errorf("concurrent recompute: %v", err)
+			}
+		}
+		again, err := db.Indicators(ctx, store.IndicatorQuery{Country: "CAF"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) != len(part) {
+			t.Errorf("after concurrent recomputes %d CAF values, before %d", len(again), len(part))
+		}
 	})
 }
 
