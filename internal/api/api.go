@@ -52,15 +52,23 @@ type Auditor interface {
 	Record(ctx context.Context, e audit.Entry) error
 }
 
+// Indicators recomputes derived indicators after an ingest.
+// *indicator.Updater implements it.
+type Indicators interface {
+	Recompute(ctx context.Context, countries []string, from, to time.Time) (int, error)
+}
+
 // Deps are what the API needs. Store is required; zero fields take the
 // defaults given.
 type Deps struct {
 	Store   Store
-	Metrics Metrics      // nil counts nothing
-	Audit   Auditor      // records ingests; nil records nothing (tests only)
-	Log     *slog.Logger // nil discards
-	Geo     *geo.Table   // country codes; nil loads the embedded table
-	Now     func() time.Time
+	Metrics Metrics // nil counts nothing
+	Audit   Auditor // records ingests; nil records nothing (tests only)
+	// Indicators are recomputed for what an upload changed; nil skips it.
+	Indicators Indicators
+	Log        *slog.Logger // nil discards
+	Geo        *geo.Table   // country codes; nil loads the embedded table
+	Now        func() time.Time
 
 	// StatsCacheTTL is how long a statistics result is reused (default
 	// 30 s; negative disables the cache). Ingests through the API clear

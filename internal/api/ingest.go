@@ -103,6 +103,15 @@ func (a *API) ingestUpload(ctx context.Context, in *ingestInput) (*ingestOutput,
 		a.log.WarnContext(ctx, "after ingest", "err", werr)
 	}
 	a.metrics.Ingested(sum)
+	if a.deps.Indicators != nil && len(sum.Touched) > 0 {
+		sp := sum.Touched.Span()
+		if _, rerr := a.deps.Indicators.Recompute(context.WithoutCancel(ctx), sum.Touched.Countries(), sp.From, sp.To); rerr != nil {
+			a.log.ErrorContext(ctx, "recompute indicators after an upload", "err", rerr)
+			if err == nil {
+				err = &storeError{fmt.Errorf("ingested, but the indicators were not recomputed: %w", rerr)}
+			}
+		}
+	}
 	if aerr := a.auditIngest(ctx, in.req, paths, sum, err); aerr != nil {
 		return nil, aerr
 	}
@@ -325,3 +334,5 @@ func (t taggedWriter) Finish(ctx context.Context, total ingest.Counts) error {
 }
 
 func (t taggedWriter) Close() error { return tagStoreErr(t.w.Close()) }
+
+func (t taggedWriter) Touched() ingest.Touched { return t.w.Touched() }

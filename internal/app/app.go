@@ -20,6 +20,7 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/geo"
+	"threshold/internal/indicator"
 	"threshold/internal/server"
 	"threshold/internal/store"
 	"threshold/internal/web"
@@ -118,7 +119,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
-		Store: db, Metrics: metrics, Audit: auditLog, Log: opts.Log, Geo: g, Now: opts.Now,
+		Store: db, Metrics: metrics, Audit: auditLog, Indicators: indicator.NewUpdater(db),
+		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
 		db.Close()

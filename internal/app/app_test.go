@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"threshold/internal/audit"
+	"threshold/internal/indicator"
 	"time"
 
 	"threshold/internal/auth"
@@ -262,5 +263,16 @@ func TestSessions(t *testing.T) {
 	}
 	if n, _, err := audit.New(a.DB(), nil).Verify(ctx); err != nil || n < 4 {
 		t.Errorf("audit Verify = %d entries, %v", n, err)
+	}
+	// The upload brought the indicators of the Central African Republic
+	// (and its neighbours) up to date.
+	dec := time.Date(2013, 12, 1, 0, 0, 0, 0, time.UTC)
+	vals, err := a.DB().Indicators(ctx, store.IndicatorQuery{Country: "CAF", Kind: indicator.Month,
+		Name: "fatalities_best", From: dec, To: dec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vals) == 0 || vals[0].Value != 1318 {
+		t.Errorf("CAF December 2013 fatalities after the upload = %+v, want 1318", vals)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -63,6 +64,9 @@ func ingestSample(ctx context.Context, st *store.DB, env *Env) (ingest.Summary, 
 		return ingest.Summary{}, err
 	}
 	sum, err := ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
+	if _, rerr := recomputeIndicators(ctx, st, sum.Touched); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	return sum, auditIngest(ctx, st, env, paths, sum, err)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"threshold/internal/audit"
+	"threshold/internal/indicator"
 	"threshold/internal/ingest"
 	"threshold/internal/store"
 )
@@ -44,6 +45,7 @@ func runIngest(ctx context.Context, args []string, env *Env) error {
 	format := fs.String("format", "auto", "file format: auto, "+strings.Join(ingest.FormatNames(), ", "))
 	strict := fs.Bool("strict", false, "fail on the first bad row instead of quarantining it")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	indicators := fs.Bool("indicators", true, "recompute the indicators of the countries and days the ingest changed\n(false leaves it to 'threshold indicators --recompute', e.g. between files of a bulk load)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +72,14 @@ func runIngest(ctx context.Context, args []string, env *Env) error {
 		bar.Finish()
 		fmt.Fprintln(env.Stderr)
 	}
+	recomputed := 0
+	if *indicators {
+		n, rerr := recomputeIndicators(ctx, st, sum.Touched)
+		if rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		recomputed = n
+	}
 	if err := auditIngest(ctx, st, env, fs.Args(), sum, err); err != nil {
 		return err
 	}
@@ -77,7 +87,28 @@ func runIngest(ctx context.Context, args []string, env *Env) error {
 		return json.NewEncoder(env.Stdout).Encode(sum)
 	}
 	printIngestSummary(env, sum)
+	if recomputed > 0 {
+		countries := sum.Touched.Countries()
+		if len(countries) > 8 {
+			countries = append(countries[:8], fmt.Sprintf("and %d more", len(countries)-8))
+		}
+		fmt.Fprintf(env.Stdout, "indicators: %d values recomputed for %s and neighbours\n", recomputed, strings.Join(countries, ", "))
+	}
 	return nil
+}
+
+// recomputeIndicators brings up to date the indicators of the countries
+// and days an ingest changed.
+func recomputeIndicators(ctx context.Context, st *store.DB, t ingest.Touched) (int, error) {
+	if len(t) == 0 {
+		return 0, nil
+	}
+	sp := t.Span()
+	n, err := indicator.NewUpdater(st).Recompute(ctx, t.Countries(), sp.From, sp.To)
+	if err != nil {
+		return 0, fmt.Errorf("ingested, but the indicators were not recomputed: %w", err)
+	}
+	return n, nil
 }
 
 func printIngestSummary(env *Env, sum ingest.Summary) {

@@ -365,3 +365,38 @@ func TestIngestIsAudited(t *testing.T) {
 		t.Errorf("audit verify: %q", out)
 	}
 }
+
+// TestIngestRecomputesIndicators: indicators follow the events an ingest
+// changes, unless --indicators=false leaves them to a later recompute.
+func TestIngestRecomputesIndicators(t *testing.T) {
+	path := testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv")
+	query := []string{"indicators", "--country", "CAF", "--period", "month", "--name", "fatalities_best",
+		"--from", "2013-12", "--to", "2013-12", "--json"}
+	type value struct {
+		Country, Period, Start, Name string
+		Value                        float64
+	}
+	db := t.TempDir() + "/t.db"
+	out := mustRun(t, "ingest", "--db", db, path)
+	if !strings.Contains(out, "indicators: ") || !strings.Contains(out, "CAF") {
+		t.Errorf("ingest output does not report the recompute:\n%s", out)
+	}
+	var got []value
+	if err := json.Unmarshal([]byte(mustRun(t, append(query, "--db", db)...)), &got); err != nil {
+		t.Fatal(err)
+	}
+	// UCDP's own figure for CAR, December 2013 (the demo and stats agree).
+	if len(got) != 1 || got[0].Value != 1318 || got[0].Start != "2013-12-01" {
+		t.Errorf("CAF December 2013 fatalities = %+v, want 1318", got)
+	}
+
+	lazy := t.TempDir() + "/lazy.db"
+	mustRun(t, "ingest", "--db", lazy, "--indicators=false", path)
+	got = nil
+	if err := json.Unmarshal([]byte(mustRun(t, append(query, "--db", lazy)...)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("--indicators=false still computed %+v", got)
+	}
+}

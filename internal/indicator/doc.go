@@ -59,10 +59,11 @@
 // the aggregates from a Store, computes, and writes the values back;
 // Recompute(ctx, countries, from, to) redoes the cells of those countries
 // in the periods touching [from, to], and of their land neighbours, whose
-// spatial lag depends on them. After ingest commits a batch, it is to call
-// Recompute with the batch's countries and range of start dates (not wired
-// yet: the ingest writer changes separately; until then run `threshold
-// indicators --recompute`). Recompute(ctx, nil, time.Time{}, time.Time{})
+// spatial lag depends on them. After an ingest (CLI, demo, API upload) the
+// caller runs Recompute over what the ingest's writes touched
+// (ingest.Summary.Touched: each changed event's country and start day, the
+// replaced versions' too); `threshold ingest --indicators=false` defers it
+// to `threshold indicators --recompute`. Recompute(ctx, nil, time.Time{}, time.Time{})
 // rebuilds everything. It reads events outside the write transaction, so
 // call it after the events are committed; of two concurrent calls over the
 // same cells, the last to commit wins.

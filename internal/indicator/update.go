@@ -46,10 +46,10 @@ func NewUpdater(s Store) *Updater { return &Updater{store: s} }
 // zero from or to leaves that side unbounded, so Recompute(ctx, nil,
 // time.Time{}, time.Time{}) rebuilds every indicator.
 //
-// Ingest is to call it after committing a batch, with the countries and the
-// range of start dates of the events the batch inserted or changed (also
-// the old dates and countries of changed events). It returns the number of
-// values stored.
+// Ingests call it once committed, with the countries and the range of
+// start dates of the events they inserted or changed, the old dates and
+// countries of changed events included (ingest.Summary.Touched). It
+// returns the number of values stored.
 func (u *Updater) Recompute(ctx context.Context, countries []string, from, to time.Time) (int, error) {
 	if countries != nil && len(countries) == 0 {
 		return 0, nil

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +104,63 @@ func (c *Counts) Add(o Counts) {
 	c.Rejected += o.Rejected
 }
 
+// Span is a range of days, both ends included.
+type Span struct{ From, To time.Time }
+
+// Touched says which countries and days an ingest changed: for each ISO
+// country, the first and last start day of the events it inserted or
+// updated, the replaced versions' days and countries included. Derived
+// data (indicators) is recomputed for them.
+type Touched map[string]Span
+
+// Add records that events of country starting on day changed.
+func (t Touched) Add(country string, day time.Time) {
+	sp, ok := t[country]
+	if !ok {
+		t[country] = Span{day, day}
+		return
+	}
+	if day.Before(sp.From) {
+		sp.From = day
+	}
+	if day.After(sp.To) {
+		sp.To = day
+	}
+	t[country] = sp
+}
+
+// Merge adds o to t.
+func (t Touched) Merge(o Touched) {
+	for c, sp := range o {
+		t.Add(c, sp.From)
+		t.Add(c, sp.To)
+	}
+}
+
+// Countries returns the touched countries, sorted.
+func (t Touched) Countries() []string {
+	out := make([]string, 0, len(t))
+	for c := range t {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Span returns the days touched in any country.
+func (t Touched) Span() Span {
+	var all Span
+	for _, sp := range t {
+		if all.From.IsZero() || sp.From.Before(all.From) {
+			all.From = sp.From
+		}
+		if sp.To.After(all.To) {
+			all.To = sp.To
+		}
+	}
+	return all
+}
+
 // Store is the persistence ingest needs. *store.DB implements it.
 type Store interface {
 	// BeginFile starts writing one stream's records.
@@ -130,6 +188,9 @@ type FileWriter interface {
 	// Close releases the writer; after a Finish it does nothing, before
 	// one it rolls back what an Atomic writer wrote.
 	Close() error
+	// Touched returns what the writer's committed writes changed (for an
+	// Atomic writer, nothing before Finish).
+	Touched() Touched
 }
 
 // Options control an ingest.
@@ -151,6 +212,7 @@ type FileSummary struct {
 	Name   string `json:"file"`
 	Format string `json:"format"`
 	Counts
+	Touched Touched `json:"-"` // countries and days changed, committed ones only
 }
 
 // Summary is the outcome of an ingest of several files.
@@ -158,6 +220,9 @@ type Summary struct {
 	Counts
 	Seconds float64       `json:"seconds"`
 	Files   []FileSummary `json:"files"`
+	// Touched is what every file's committed writes changed, a file that
+	// failed part-way included.
+	Touched Touched `json:"-"`
 }
 
 // RowError is the error --strict returns for the first bad row.
@@ -205,7 +270,7 @@ func Files(ctx context.Context, st Store, paths []string, opts Options) (Summary
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	var sum Summary
+	sum := Summary{Touched: Touched{}}
 	var done atomic.Int64
 	stopProgress := startProgress(opts.Progress, &done, total)
 	defer stopProgress()
@@ -216,6 +281,7 @@ func Files(ctx context.Context, st Store, paths []string, opts Options) (Summary
 		}
 		opts.Log.Debug("ingesting", "file", x.in.name, "sha256", sha)
 		fs, err := ingestStream(ctx, st, x.in, sha, &done, opts)
+		sum.Touched.Merge(fs.Touched)
 		if err != nil {
 			opts.Log.Warn("ingest failed", "file", x.in.name, "err", err)
 			return sum, fmt.Errorf("ingest %s: %w", x.in.name, err)
@@ -272,7 +338,7 @@ type rawRow struct {
 	bad    *FieldError // the row could not be split into fields
 }
 
-func ingestStream(ctx context.Context, st Store, in input, sha string, done *atomic.Int64, opts Options) (FileSummary, error) {
+func ingestStream(ctx context.Context, st Store, in input, sha string, done *atomic.Int64, opts Options) (fs FileSummary, err error) {
 	rc, err := in.open(done)
 	if err != nil {
 		return FileSummary{}, err
@@ -312,6 +378,7 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 		return FileSummary{}, err
 	}
 	defer w.Close()
+	defer func() { fs.Touched = w.Touched() }() // before Close: what is committed
 
 	batch := opts.BatchSize
 	if batch <= 0 {

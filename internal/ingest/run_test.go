@@ -9,8 +9,10 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -34,12 +36,19 @@ func newMemStore() *memStore {
 
 func (m *memStore) BeginFile(ctx context.Context, f FileInfo, opts WriteOptions) (FileWriter, error) {
 	m.files = append(m.files, f)
-	return &memWriter{m: m}, nil
+	return &memWriter{m: m, touched: Touched{}}, nil
 }
 
 type memWriter struct {
-	m   *memStore
-	err error
+	m       *memStore
+	err     error
+	touched Touched
+}
+
+func (w *memWriter) Touched() Touched {
+	out := Touched{}
+	out.Merge(w.touched)
+	return out
 }
 
 func (w *memWriter) Write(ctx context.Context, b *Batch) (Counts, error) {
@@ -65,10 +74,13 @@ func (w *memWriter) Write(ctx context.Context, b *Batch) (Counts, error) {
 		switch {
 		case !ok:
 			c.Inserted++
+			w.touched.Add(r.Event.Country, r.Event.DateStart)
 		case old.Hash == r.Hash:
 			c.Unchanged++
 		default:
 			c.Updated++
+			w.touched.Add(old.Event.Country, old.Event.DateStart)
+			w.touched.Add(r.Event.Country, r.Event.DateStart)
 		}
 		w.m.events[r.Event.Key()] = r
 	}
@@ -148,6 +160,10 @@ func TestFilesQuarantinesBadRows(t *testing.T) {
 	}
 	if got := m.events[event.Key{Source: event.UCDPGED, SourceID: "6"}]; got.Event.Country != "SSD" || m.rawRow(got) != "6,2011,7,10,South Sudan,One-sided violence,x,A,Civilians,7.5,31.2,0,2,5\n" {
 		t.Errorf("event 6: country %q raw %q", got.Event.Country, m.rawRow(got))
+	}
+	wantTouched := Touched{"SDN": {day("2011-06-05"), day("2011-06-05")}, "SSD": {day("2011-07-10"), day("2011-07-10")}}
+	if diff := cmp.Diff(wantTouched, sum.Touched); diff != "" {
+		t.Errorf("Touched (-want +got):\n%s", diff)
 	}
 	if f := m.files[0]; f.Format != "ucdp-ged" || f.Separator != "," || len(f.Header) != 14 || f.SHA256 == "" {
 		t.Errorf("file info = %+v", f)
@@ -339,5 +355,32 @@ func TestHashFieldsIsFNV1a(t *testing.T) {
 	}
 	if hashFields([]string{"ab", "c"}) == hashFields([]string{"a", "bc"}) {
 		t.Error("field boundaries do not change the hash")
+	}
+}
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestTouched(t *testing.T) {
+	tt := Touched{}
+	tt.Add("SDN", day("2011-06-05"))
+	tt.Add("SDN", day("2010-01-01"))
+	tt.Add("SDN", day("2012-03-04"))
+	o := Touched{"SSD": {day("2011-07-09"), day("2011-08-01")}, "SDN": {day("2009-12-31"), day("2009-12-31")}}
+	tt.Merge(o)
+	want := Touched{"SDN": {day("2009-12-31"), day("2012-03-04")}, "SSD": {day("2011-07-09"), day("2011-08-01")}}
+	if diff := cmp.Diff(want, tt); diff != "" {
+		t.Errorf("Touched (-want +got):\n%s", diff)
+	}
+	if got := tt.Countries(); !slices.Equal(got, []string{"SDN", "SSD"}) {
+		t.Errorf("Countries() = %v", got)
+	}
+	if got := tt.Span(); got != (Span{day("2009-12-31"), day("2012-03-04")}) {
+		t.Errorf("Span() = %v", got)
 	}
 }

@@ -39,7 +39,8 @@ func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.Writ
 	if now == nil {
 		now = time.Now
 	}
-	w := &fileWriter{db: db, atomic: opts.Atomic, now: now, seen: map[event.Key]struct{}{}}
+	w := &fileWriter{db: db, atomic: opts.Atomic, now: now, seen: map[event.Key]struct{}{},
+		touched: ingest.Touched{}, pending: ingest.Touched{}}
 	header, err := json.Marshal(f.Header)
 	if err != nil {
 		return nil, err
@@ -94,6 +95,17 @@ type fileWriter struct {
 	// of the file's source when the writer started: then only keys in seen
 	// need looking up, which makes a first load much cheaper.
 	emptyChecked, sourceEmpty bool
+
+	// touched is what committed writes changed; pending what the open
+	// transaction changes, moved to touched when it commits.
+	touched, pending ingest.Touched
+}
+
+// Touched returns the countries and days the committed writes changed.
+func (w *fileWriter) Touched() ingest.Touched {
+	out := ingest.Touched{}
+	out.Merge(w.touched)
+	return out
 }
 
 // txn is a transaction and the connection it runs on, whose driver
@@ -128,6 +140,8 @@ type storedEvent struct {
 	id      int64
 	hash    int64
 	version string
+	country string    // as stored, before an update
+	day     time.Time // date_start as stored
 }
 
 func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts, error) {
@@ -153,7 +167,12 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 		return err
 	})
 	if err != nil {
+		w.pending = ingest.Touched{} // rolled back
 		return ingest.Counts{}, w.db.mapErr(err)
+	}
+	if !w.atomic {
+		w.touched.Merge(w.pending)
+		w.pending = ingest.Touched{}
 	}
 	if !w.started {
 		w.started, w.deferred = true, deferred
@@ -196,7 +215,10 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 				continue
 			}
 			updates = append(updates, update{id: ex.id, rec: r})
-			existing[k] = storedEvent{id: ex.id, hash: r.Hash, version: r.Event.Version}
+			w.pending.Add(ex.country, ex.day) // where the old version counted
+			w.pending.Add(r.Event.Country, r.Event.DateStart)
+			existing[k] = storedEvent{id: ex.id, hash: r.Hash, version: r.Event.Version,
+				country: r.Event.Country, day: r.Event.DateStart}
 			c.Updated++
 			continue
 		}
@@ -218,6 +240,7 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 	}
 	for _, r := range inserts {
 		w.seen[r.Event.Key()] = struct{}{}
+		w.pending.Add(r.Event.Country, r.Event.DateStart)
 	}
 	return c, nil
 }
@@ -263,7 +286,7 @@ func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record) (
 			for _, id := range chunk {
 				args = append(args, id)
 			}
-			q := `SELECT source_id, id, raw_hash, source_version FROM events WHERE source = ? AND source_id IN (` +
+			q := `SELECT source_id, id, raw_hash, source_version, country, date_start FROM events WHERE source = ? AND source_id IN (` +
 				placeholders(n) + `)`
 			rows, err := tx.QueryContext(ctx, w.db.d.rebind(q), args...)
 			if err != nil {
@@ -272,7 +295,12 @@ func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record) (
 			for rows.Next() {
 				var sid string
 				var se storedEvent
-				if err := rows.Scan(&sid, &se.id, &se.hash, &se.version); err != nil {
+				var day any
+				if err := rows.Scan(&sid, &se.id, &se.hash, &se.version, &se.country, &day); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				if se.day, err = scanDate(day); err != nil {
 					rows.Close()
 					return nil, err
 				}
@@ -470,6 +498,8 @@ func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 		if err := w.tx.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
+		w.touched.Merge(w.pending)
+		w.pending = ingest.Touched{}
 	}
 	w.done, w.deferred = true, false
 	return w.Close()

@@ -368,3 +368,49 @@ func TestSQLiteCreatesParentDirectory(t *testing.T) {
 		t.Errorf("directory not created: %v", err)
 	}
 }
+
+// TestFileWriterTouched: a writer reports the countries and days its
+// committed writes changed, the replaced version's included, so derived
+// indicators can be recomputed there and nowhere else.
+func TestFileWriterTouched(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, url string) {
+		ctx := context.Background()
+		write := func(name string, atomic bool, b *ingest.Batch) ingest.Touched {
+			w, err := db.BeginFile(ctx, ingest.FileInfo{Name: name, SHA256: name, Format: "test", Separator: ","},
+				ingest.WriteOptions{Atomic: atomic})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			c, err := w.Write(ctx, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if atomic && len(w.Touched()) != 0 {
+				t.Errorf("atomic writer reports %v touched before Finish", w.Touched())
+			}
+			if err := w.Finish(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			return w.Touched()
+		}
+		got := write("a.csv", false, batch(0,
+			row{line: 2, id: "1", deaths: "x", country: "SDN", date: day("2011-06-01")},
+			row{line: 3, id: "2", deaths: "x", country: "SSD", date: day("2011-07-10")},
+		))
+		want := ingest.Touched{"SDN": {From: day("2011-06-01"), To: day("2011-06-01")}, "SSD": {From: day("2011-07-10"), To: day("2011-07-10")}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("first file touched (-want +got):\n%s", diff)
+		}
+		// Event 1 is recoded to South Sudan a year later; event 2 is
+		// unchanged and touches nothing.
+		got = write("b.csv", true, batch(0,
+			row{line: 2, id: "1", deaths: "x", salt: 1, country: "SSD", date: day("2012-01-01")},
+			row{line: 3, id: "2", deaths: "x", country: "SSD", date: day("2011-07-10")},
+		))
+		want = ingest.Touched{"SDN": {From: day("2011-06-01"), To: day("2011-06-01")}, "SSD": {From: day("2012-01-01"), To: day("2012-01-01")}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("update touched (-want +got):\n%s", diff)
+		}
+	})
+}
