@@ -30,19 +30,10 @@ import (
 // months, against 6 for Surprise and 30 for CUSUM. For that reason Detect
 // does not run it; call it explicitly, and read it beside the others.
 func ChangePoint(s Series, c Config) (Detection, error) {
-	if err := c.Validate(); err != nil {
+	n, wFrom, bFrom, f, err := prepare(s, c, c.ChangeSpan, "change-point span")
+	if err != nil {
 		return Detection{}, err
 	}
-	if err := s.Validate(); err != nil {
-		return Detection{}, err
-	}
-	n := len(s.Values)
-	wFrom := n - c.ChangeSpan
-	bFrom := max(0, wFrom-c.Baseline)
-	if wFrom-bFrom < c.MinHistory {
-		return Detection{}, fmt.Errorf("%w: %q has %d periods before its %d-period change-point span, want %d", ErrShortHistory, s.Subject, max(0, wFrom), c.ChangeSpan, c.MinHistory)
-	}
-	f := fitBaseline(s.Values[bFrom:wFrom], c.MeanFloor)
 	m := newSegmentModel(f)
 	a0, b0 := m.a0, m.b0
 	logH, log1mH := math.Log(c.ChangeHazard), math.Log1p(-c.ChangeHazard)

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -21,19 +20,10 @@ import (
 // after a near-zero baseline the fade is slow, and one large spike keeps
 // the score up for the whole span.
 func CUSUM(s Series, c Config) (Detection, error) {
-	if err := c.Validate(); err != nil {
+	n, wFrom, bFrom, f, err := prepare(s, c, c.CUSUMSpan, "CUSUM span")
+	if err != nil {
 		return Detection{}, err
 	}
-	if err := s.Validate(); err != nil {
-		return Detection{}, err
-	}
-	n := len(s.Values)
-	wFrom := n - c.CUSUMSpan
-	bFrom := max(0, wFrom-c.Baseline)
-	if wFrom-bFrom < c.MinHistory {
-		return Detection{}, fmt.Errorf("%w: %q has %d periods before its %d-period CUSUM span, want %d", ErrShortHistory, s.Subject, max(0, wFrom), c.CUSUMSpan, c.MinHistory)
-	}
-	f := fitBaseline(s.Values[bFrom:wFrom], c.MeanFloor)
 	var sum, obs float64
 	runFrom, crossed := -1, -1
 	for i := wFrom; i < n; i++ {

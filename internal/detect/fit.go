@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -93,4 +94,26 @@ func score(p float64) float64 {
 		return MaxScore
 	}
 	return math.Min(MaxScore, math.Max(0, -math.Log10(p)))
+}
+
+// prepare does what every method does first: it validates c and s, splits
+// s into the latest span periods and the Config.Baseline periods before
+// them, refuses a history shorter than Config.MinHistory (naming what the
+// span is), and fits the baseline. It returns the series length, the first
+// index of the span and of the baseline, and the fit.
+func prepare(s Series, c Config, span int, what string) (n, wFrom, bFrom int, f fit, err error) {
+	if err := c.Validate(); err != nil {
+		return 0, 0, 0, fit{}, err
+	}
+	if err := s.Validate(); err != nil {
+		return 0, 0, 0, fit{}, err
+	}
+	n = len(s.Values)
+	wFrom = n - span
+	bFrom = max(0, wFrom-c.Baseline)
+	if wFrom-bFrom < c.MinHistory {
+		return 0, 0, 0, fit{}, fmt.Errorf("%w: %q has %d periods before its %d-period %s, want %d",
+			ErrShortHistory, s.Subject, max(0, wFrom), span, what, c.MinHistory)
+	}
+	return n, wFrom, bFrom, fitBaseline(s.Values[bFrom:wFrom], c.MeanFloor), nil
 }

@@ -1,7 +1,5 @@
 package detect
 
-import "fmt"
-
 // Surprise scores the latest Config.Window periods of s against the
 // Config.Baseline periods before them (fewer if the series is shorter, but
 // at least Config.MinHistory, else ErrShortHistory).
@@ -14,19 +12,10 @@ import "fmt"
 // over-dispersed history has a fatter tail, so the same spike scores lower
 // after a volatile history than after a steady one.
 func Surprise(s Series, c Config) (Detection, error) {
-	if err := c.Validate(); err != nil {
+	n, wFrom, bFrom, f, err := prepare(s, c, c.Window, "window")
+	if err != nil {
 		return Detection{}, err
 	}
-	if err := s.Validate(); err != nil {
-		return Detection{}, err
-	}
-	n := len(s.Values)
-	wFrom := n - c.Window
-	bFrom := max(0, wFrom-c.Baseline)
-	if wFrom-bFrom < c.MinHistory {
-		return Detection{}, fmt.Errorf("%w: %q has %d periods before its %d-period window, want %d", ErrShortHistory, s.Subject, max(0, wFrom), c.Window, c.MinHistory)
-	}
-	f := fitBaseline(s.Values[bFrom:wFrom], c.MeanFloor)
 	var obs float64
 	for _, v := range s.Values[wFrom:] {
 		obs += v
