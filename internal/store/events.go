@@ -10,36 +10,48 @@ import (
 	"threshold/internal/event"
 )
 
-// where builds the WHERE clause of f for the events table.
-func where(f event.Filter) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, arg any) {
-		conds = append(conds, cond)
-		args = append(args, arg)
+// conds collects the conditions of a WHERE clause, ANDed, and their
+// arguments.
+type conds struct {
+	list []string
+	args []any
+}
+
+func (c *conds) add(cond string, arg any) {
+	c.list = append(c.list, cond)
+	c.args = append(c.args, arg)
+}
+
+// where returns " WHERE a AND b ...", or "" when there is no condition.
+func (c *conds) where() string {
+	if len(c.list) == 0 {
+		return ""
 	}
+	return " WHERE " + strings.Join(c.list, " AND ")
+}
+
+// eventConds are the conditions of f on the events table (alias e).
+func eventConds(f event.Filter) *conds {
+	c := &conds{}
 	if f.Country != "" {
-		add("e.country = ?", strings.ToUpper(f.Country))
+		c.add("e.country = ?", strings.ToUpper(f.Country))
 	}
 	if f.Admin1 != "" {
-		add("e.admin1 = ?", f.Admin1)
+		c.add("e.admin1 = ?", f.Admin1)
 	}
 	if !f.From.IsZero() {
-		add("e.date_start >= ?", dateArg(f.From))
+		c.add("e.date_start >= ?", dateArg(f.From))
 	}
 	if !f.To.IsZero() {
-		add("e.date_start <= ?", dateArg(f.To))
+		c.add("e.date_start <= ?", dateArg(f.To))
 	}
 	if f.Category != "" {
-		add("e.category = ?", string(f.Category))
+		c.add("e.category = ?", string(f.Category))
 	}
 	if f.Source != "" {
-		add("e.source = ?", string(f.Source))
+		c.add("e.source = ?", string(f.Source))
 	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return c
 }
 
 // Page bounds a listing: at most Limit rows (0 for all) with ids greater
@@ -57,21 +69,15 @@ type Page struct {
 // Events calls fn for each event matching f, in id order, streaming rows
 // so that large selections need no memory.
 func (db *DB) Events(ctx context.Context, f event.Filter, p Page, fn func(event.Stored) error) error {
-	w, args := where(f)
+	c := eventConds(f)
 	if p.AfterID > 0 {
-		if w == "" {
-			w = " WHERE "
-		} else {
-			w += " AND "
-		}
-		w += "e.id > ?"
-		args = append(args, p.AfterID)
+		c.add("e.id > ?", p.AfterID)
 	}
-	q := selectEvents + w + ` ORDER BY e.id`
+	q := selectEvents + c.where() + ` ORDER BY e.id`
 	if p.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", p.Limit)
 	}
-	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), args...)
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), c.args...)
 	if err != nil {
 		return fmt.Errorf("query events: %w", err)
 	}

@@ -253,36 +253,28 @@ type IndicatorQuery struct {
 // Indicators returns the stored indicators matching q, ordered by country,
 // admin-1 area, period kind, period start and name.
 func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Value, error) {
-	var conds []string
-	var args []any
-	add := func(cond string, arg any) {
-		conds = append(conds, cond)
-		args = append(args, arg)
-	}
+	c := &conds{}
 	if q.Country != "" {
-		add("country = ?", strings.ToUpper(q.Country))
+		c.add("country = ?", strings.ToUpper(q.Country))
 	}
 	if q.Admin1 != nil {
-		add("admin1 = ?", *q.Admin1)
+		c.add("admin1 = ?", *q.Admin1)
 	}
 	if q.Kind != "" {
-		add("period_kind = ?", string(q.Kind))
+		c.add("period_kind = ?", string(q.Kind))
 	}
 	if q.Name != "" {
-		add("name = ?", q.Name)
+		c.add("name = ?", q.Name)
 	}
 	if !q.From.IsZero() {
-		add("period_start >= ?", dateArg(q.From))
+		c.add("period_start >= ?", dateArg(q.From))
 	}
 	if !q.To.IsZero() {
-		add("period_start <= ?", dateArg(q.To))
+		c.add("period_start <= ?", dateArg(q.To))
 	}
-	s := `SELECT country, admin1, period_kind, period_start, name, value FROM indicators`
-	if len(conds) > 0 {
-		s += " WHERE " + strings.Join(conds, " AND ")
-	}
-	s += " ORDER BY country, admin1, period_kind, period_start, name"
-	rows, err := db.read.QueryContext(ctx, db.d.rebind(s), args...)
+	s := `SELECT country, admin1, period_kind, period_start, name, value FROM indicators` + c.where() +
+		" ORDER BY country, admin1, period_kind, period_start, name"
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(s), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("indicators: %w", err)
 	}

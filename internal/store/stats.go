@@ -41,10 +41,10 @@ func (db *DB) Stats(ctx context.Context, by Grouping, f event.Filter) ([]event.P
 	if admin1 {
 		keys = "e.country, e.admin1, " + period
 	}
-	w, args := where(f)
-	q := `SELECT ` + keys + `, COUNT(*), COALESCE(SUM(e.fatalities_best), 0) FROM events e` + w +
+	c := eventConds(f)
+	q := `SELECT ` + keys + `, COUNT(*), COALESCE(SUM(e.fatalities_best), 0) FROM events e` + c.where() +
 		` GROUP BY ` + keys + ` ORDER BY ` + keys
-	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), args...)
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
