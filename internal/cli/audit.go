@@ -39,11 +39,8 @@ func runAudit(ctx context.Context, args []string, env *Env) error {
 func runAuditVerify(ctx context.Context, args []string, env *Env) error {
 	fs := newFlags("audit verify", auditHelp, env)
 	db := dbFlag(fs, env)
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	st, err := openDB(ctx, *db)
 	if err != nil {
@@ -66,11 +63,8 @@ func runAuditList(ctx context.Context, args []string, env *Env) error {
 	db := dbFlag(fs, env)
 	limit := fs.Int("limit", 50, "how many entries")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	if *limit < 1 {
 		return usageError{"--limit must be at least 1"}

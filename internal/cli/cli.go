@@ -163,6 +163,17 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, pos...))
 }
 
+// parseNoArgs parses args for a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments"}
+	}
+	return nil
+}
+
 // dbFlag registers --db with its environment fallback.
 func dbFlag(fs *flag.FlagSet, env *Env) *string {
 	def := env.Getenv("THRESHOLD_DB")

@@ -31,11 +31,8 @@ func runEvents(ctx context.Context, args []string, env *Env) error {
 	ff := addFilterFlags(fs)
 	format := fs.String("format", "table", "output format: table, csv, json or geojson")
 	limit := fs.Int("limit", 0, "print at most N events (0: all)")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	f, err := ff.filter()
 	if err != nil {

@@ -43,11 +43,8 @@ func runIndicators(ctx context.Context, args []string, env *Env) error {
 	from := fs.String("from", "", "first day, YYYY-MM-DD (or YYYY-MM, YYYY)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD (or YYYY-MM, YYYY: the end of that month or year)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	var codes []string
 	for c := range strings.SplitSeq(*countries, ",") {

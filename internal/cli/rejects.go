@@ -20,11 +20,8 @@ func runRejects(ctx context.Context, args []string, env *Env) error {
 	db := dbFlag(fs, env)
 	file := fs.String("file", "", "only rows from the file with this base name")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	st, err := openDB(ctx, *db)
 	if err != nil {

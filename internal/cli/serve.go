@@ -50,11 +50,8 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 	if cfg.err != nil {
 		return usageError{cfg.err.Error()}
 	}
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	log, err := newServerLog(env, *logLevel, *logFormat)
 	if err != nil {

@@ -25,11 +25,8 @@ func runStats(ctx context.Context, args []string, env *Env) error {
 	by := fs.String("by", string(store.CountryMonth), "grouping: country-month, country-week or admin1-month")
 	ff := addFilterFlags(fs)
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	valid := false
 	for _, g := range store.Groupings() {

@@ -42,11 +42,8 @@ func runTokenCreate(ctx context.Context, args []string, env *Env) error {
 	name := fs.String("name", "", "what the token is for")
 	scope := fs.String("scope", "read", "read (GET requests only) or write")
 	expires := fs.Duration("expires", 0, "lifetime, e.g. 720h; 0 for none")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	if *email == "" {
 		return usageError{"--user is required"}
@@ -81,11 +78,8 @@ func runTokenList(ctx context.Context, args []string, env *Env) error {
 	db := dbFlag(fs, env)
 	email := fs.String("user", "", "only this user's tokens")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	st, svc, err := openAuth(ctx, *db)
 	if err != nil {

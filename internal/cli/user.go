@@ -100,11 +100,8 @@ func runUserList(ctx context.Context, args []string, env *Env) error {
 	fs := newFlags("user list", userHelp, env)
 	db := dbFlag(fs, env)
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments"}
 	}
 	st, svc, err := openAuth(ctx, *db)
 	if err != nil {
