@@ -117,3 +117,21 @@ func (f Firing) Place() string {
 	}
 	return f.Country + " / " + f.Admin1
 }
+
+// Receiver is a named destination for alerts: a desk or regional office
+// with its subscribers. Routes (the routing table) send each alert to one or
+// more receivers; the notify package delivers to their webhooks and
+// mailboxes.
+type Receiver struct {
+	Name     string    `json:"name" yaml:"name"`
+	Webhooks []Webhook `json:"webhooks,omitempty" yaml:"webhooks"`
+	Emails   []string  `json:"emails,omitempty" yaml:"emails"`
+}
+
+// Webhook is an HTTP endpoint that receives alerts as signed JSON. The
+// signing secret is never stored in configuration files: SecretEnv names the
+// environment variable that holds it.
+type Webhook struct {
+	URL       string `json:"url" yaml:"url"`
+	SecretEnv string `json:"secret_env,omitempty" yaml:"secret_env"`
+}
