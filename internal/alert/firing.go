@@ -15,6 +15,7 @@
 package alert
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -134,4 +135,38 @@ type Receiver struct {
 type Webhook struct {
 	URL       string `json:"url" yaml:"url"`
 	SecretEnv string `json:"secret_env,omitempty" yaml:"secret_env"`
+}
+
+// Message is what subscribers are told about an alert: enough to read it
+// without opening Threshold, and a link to open it.
+type Message struct {
+	AlertID     int64             `json:"alert_id"`
+	Event       string            `json:"event"` // "firing" for a new alert; later lifecycle events may follow
+	Rule        string            `json:"rule"`
+	Severity    Severity          `json:"severity"`
+	Country     string            `json:"country"`
+	Admin1      string            `json:"admin1,omitempty"`
+	Group       string            `json:"group"` // the group key: alerts of one country group together
+	Title       string            `json:"title"`
+	Explanation string            `json:"explanation"`
+	Window      Window            `json:"window"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	FiredAt     time.Time         `json:"fired_at"`
+	URL         string            `json:"url,omitempty"` // the alert's page, when the server's public URL is known
+}
+
+// Notification asks for one message to be delivered to one receiver (to
+// each of its webhooks and mailboxes).
+type Notification struct {
+	Receiver Receiver `json:"receiver"`
+	Message  Message  `json:"message"`
+}
+
+// Notifier delivers notifications. Enqueue must be durable (once it
+// returns nil, the notifications survive a restart and are delivered with
+// retries) and idempotent (enqueuing the same alert, event and receiver
+// again delivers nothing new), so the Manager can safely re-enqueue after a
+// crash between committing an alert and enqueuing its delivery.
+type Notifier interface {
+	Enqueue(ctx context.Context, ns []Notification) error
 }
