@@ -25,6 +25,18 @@ var ErrNoStateOnDate = errors.New("no state with this code on that date")
 type Country struct {
 	ISO3 string // ISO 3166-1 alpha-3; XKX for Kosovo
 	Name string // English short name
+
+	// Region, Subregion and IntermediateRegion place the country in the
+	// UN M49 standard: "Africa", "Sub-Saharan Africa", "Middle Africa".
+	// IntermediateRegion is set only where M49 has one (Africa south of
+	// the Sahara, Latin America and the Caribbean, the Channel Islands).
+	// Taiwan and Antarctica have none of the three.
+	Region             string
+	Subregion          string
+	IntermediateRegion string
+	// WBRegion is the World Bank region, e.g. "Middle East & North
+	// Africa"; "" for territories the Bank does not classify.
+	WBRegion string
 }
 
 // Table resolves country codes and names. It is safe for concurrent use.

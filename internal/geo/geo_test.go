@@ -238,10 +238,17 @@ func TestLookup(t *testing.T) {
 		want   geo.Country
 		wantOK bool
 	}{
-		{"SSD", geo.Country{ISO3: "SSD", Name: "South Sudan"}, true},
-		{"XKX", geo.Country{ISO3: "XKX", Name: "Kosovo"}, true},
-		{"COD", geo.Country{ISO3: "COD", Name: "Congo - Kinshasa"}, true},
-		{"srb", geo.Country{ISO3: "SRB", Name: "Serbia"}, true},
+		{"SSD", geo.Country{ISO3: "SSD", Name: "South Sudan", Region: "Africa", Subregion: "Sub-Saharan Africa",
+			IntermediateRegion: "Eastern Africa", WBRegion: "Sub-Saharan Africa"}, true},
+		{"XKX", geo.Country{ISO3: "XKX", Name: "Kosovo", Region: "Europe", Subregion: "Southern Europe",
+			WBRegion: "Europe & Central Asia"}, true},
+		{"COD", geo.Country{ISO3: "COD", Name: "Congo - Kinshasa", Region: "Africa", Subregion: "Sub-Saharan Africa",
+			IntermediateRegion: "Middle Africa", WBRegion: "Sub-Saharan Africa"}, true},
+		{"srb", geo.Country{ISO3: "SRB", Name: "Serbia", Region: "Europe", Subregion: "Southern Europe",
+			WBRegion: "Europe & Central Asia"}, true},
+		{"MEX", geo.Country{ISO3: "MEX", Name: "Mexico", Region: "Americas", Subregion: "Latin America and the Caribbean",
+			IntermediateRegion: "Central America", WBRegion: "Latin America & Caribbean"}, true},
+		{"TWN", geo.Country{ISO3: "TWN", Name: "Taiwan", WBRegion: "East Asia & Pacific"}, true},
 		{"YUG", geo.Country{}, false},
 		{"SCG", geo.Country{}, false},
 		{"", geo.Country{}, false},

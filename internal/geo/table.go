@@ -31,7 +31,8 @@ func parse(fsys fs.FS) (*Table, error) {
 		aliases:   map[string]string{},
 	}
 
-	rows, err := readTable(fsys, "countries.csv", "iso3", "iso2", "iso_numeric", "fips", "name")
+	rows, err := readTable(fsys, "countries.csv", "iso3", "iso2", "iso_numeric", "fips", "name",
+		"un_region", "un_subregion", "un_intermediate_region", "wb_region")
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,8 @@ func parse(fsys fs.FS) (*Table, error) {
 		if len(iso3) != 3 || name == "" {
 			return nil, fmt.Errorf("countries.csv: bad row %q", r)
 		}
-		t.countries[iso3] = Country{ISO3: iso3, Name: name}
+		t.countries[iso3] = Country{ISO3: iso3, Name: name,
+			Region: r[5], Subregion: r[6], IntermediateRegion: r[7], WBRegion: r[8]}
 		if fips != "" {
 			t.fips[fips] = iso3
 		}

@@ -32,7 +32,10 @@ import (
 // kosovo is the row added for Kosovo, which has no ISO 3166-1 code. XK/XKX
 // are the user-assigned codes the European Commission and the World Bank
 // use; there is no numeric code.
-var kosovo = country{ISO3: "XKX", ISO2: "XK", FIPS: "KV", Name: "Kosovo"}
+// Its regions are Serbia's: the UN M49 standard does not list Kosovo,
+// and the World Bank puts it in Europe & Central Asia.
+var kosovo = country{ISO3: "XKX", ISO2: "XK", FIPS: "KV", Name: "Kosovo",
+	Region: "Europe", Subregion: "Southern Europe", WBRegion: "Europe & Central Asia"}
 
 // successors maps concordance entities without an ISO code to the present
 // ISO3 that continues them, so their names, GW and COW codes resolve. Only
@@ -110,6 +113,11 @@ type stateKey struct {
 
 type country struct {
 	ISO3, ISO2, ISON, FIPS, Name string
+	// Region, Subregion and Intermediate are the UN M49 region,
+	// sub-region and intermediate region (un.region.name,
+	// un.regionsub.name, un.regionintermediate.name); WBRegion is the
+	// World Bank region (region).
+	Region, Subregion, Intermediate, WBRegion string
 }
 
 type state struct {
@@ -178,9 +186,10 @@ func run(dir, out string, logw io.Writer) error {
 
 	var rows [][]string
 	for _, c := range countries {
-		rows = append(rows, []string{c.ISO3, c.ISO2, c.ISON, c.FIPS, c.Name})
+		rows = append(rows, []string{c.ISO3, c.ISO2, c.ISON, c.FIPS, c.Name, c.Region, c.Subregion, c.Intermediate, c.WBRegion})
 	}
-	if err := writeCSV(filepath.Join(out, "countries.csv"), []string{"iso3", "iso2", "iso_numeric", "fips", "name"}, rows); err != nil {
+	head := []string{"iso3", "iso2", "iso_numeric", "fips", "name", "un_region", "un_subregion", "un_intermediate_region", "wb_region"}
+	if err := writeCSV(filepath.Join(out, "countries.csv"), head, rows); err != nil {
 		return err
 	}
 	rows = nil
@@ -213,7 +222,9 @@ func buildCountries(codelist []map[string]string) ([]country, error) {
 		if r["iso3c"] == "" {
 			continue
 		}
-		c := country{ISO3: r["iso3c"], ISO2: r["iso2c"], ISON: r["iso3n"], FIPS: r["fips"], Name: r["country.name.en"]}
+		c := country{ISO3: r["iso3c"], ISO2: r["iso2c"], ISON: r["iso3n"], FIPS: r["fips"], Name: r["country.name.en"],
+			Region: r["un.region.name"], Subregion: r["un.regionsub.name"], Intermediate: r["un.regionintermediate.name"],
+			WBRegion: r["region"]}
 		out = append(out, c)
 	}
 	out = append(out, kosovo)
