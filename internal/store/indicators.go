@@ -160,9 +160,15 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 	// Each kind's periods containing a day of [from, to] are those
 	// starting between the starts of the periods of from and of to.
 	kinds := indicator.Kinds()
-	if countries == nil && from.IsZero() && to.IsZero() {
-		kinds = nil // everything: one unconditional DELETE, which SQLite truncates
-		if _, err := tx.ExecContext(ctx, `DELETE FROM indicators`); err != nil {
+	full := countries == nil && from.IsZero() && to.IsZero()
+	if full {
+		kinds = nil
+		// Everything: one unconditional DELETE, which SQLite truncates;
+		// PostgreSQL's TRUNCATE (transactional, but holding an exclusive
+		// lock until commit) leaves no dead rows, and its primary key is
+		// built once after the COPY rather than row by row, which halves
+		// a full recompute.
+		if err := db.truncateIndicators(ctx, tx); err != nil {
 			return fmt.Errorf("replace indicators: %w", err)
 		}
 	}
@@ -191,8 +197,13 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 			return fmt.Errorf("replace indicators: %w", err)
 		}
 		values = nil
+		if full {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE indicators ADD CONSTRAINT indicators_pkey PRIMARY KEY (country, admin1, period_kind, period_start, name)`); err != nil {
+				return fmt.Errorf("replace indicators: rebuild primary key: %w", err)
+			}
+		}
 	}
-	var full *sql.Stmt
+	var prepared *sql.Stmt
 	for len(values) > 0 {
 		n := min(len(values), indicatorChunk)
 		chunk := values[:n]
@@ -200,13 +211,13 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 		q := upsertIndicators(n)
 		var stmt *sql.Stmt
 		if n == indicatorChunk {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, db.d.rebind(q)); err != nil {
+			if prepared == nil {
+				if prepared, err = tx.PrepareContext(ctx, db.d.rebind(q)); err != nil {
 					return fmt.Errorf("replace indicators: %w", err)
 				}
-				defer full.Close()
+				defer prepared.Close()
 			}
-			stmt = full
+			stmt = prepared
 		}
 		args := make([]any, 0, 6*n)
 		for _, v := range chunk {
@@ -223,6 +234,26 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("replace indicators: %w", err)
+	}
+	return nil
+}
+
+// truncateIndicators empties the indicators table inside tx. On
+// PostgreSQL it also drops the primary key, which the caller rebuilds
+// after loading (in the same transaction, so a failure restores both).
+func (db *DB) truncateIndicators(ctx context.Context, tx *sql.Tx) error {
+	if db.d.name != "postgres" {
+		_, err := tx.ExecContext(ctx, `DELETE FROM indicators`)
+		return err
+	}
+	for _, q := range []string{
+		`TRUNCATE indicators`,
+		`ALTER TABLE indicators DROP CONSTRAINT indicators_pkey`,
+		`SET LOCAL maintenance_work_mem = '256MB'`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
 	}
 	return nil
 }
