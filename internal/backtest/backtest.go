@@ -1,0 +1,335 @@
+// Package backtest replays Threshold's warning rules over history and
+// scores them against the escalations that followed: the measure of
+// whether the rules would have warned in time, and how often in vain.
+//
+// # Replay
+//
+// Run evaluates the rules (rules.Evaluate) at the end of every month, with
+// only the data known then: indicator values of periods over by that day
+// and events that started by it (the election calendar is read ahead, as
+// elections are scheduled in advance). The data are read from the store
+// once, each indicator on first use, and sliced in memory month by month.
+// An alert is raised when a rule fires for a place (its fingerprint: rule,
+// country, admin-1 area) at a month end and did not at the previous one:
+// the alert lifecycle's one alert per episode, replayed (Replay). The
+// replay starts Horizon.MaxLead+1 months before the run's first month: one
+// warm-up month that only sets what was firing, then the months whose
+// alerts can warn of the first episodes.
+//
+// # Episodes
+//
+// An escalation episode (FindEpisodes) is a country-month in which the
+// country, or one of its admin-1 areas, has 25 or more deaths (the
+// fatalities_best indicator, UCDP's best estimate) after 6 consecutive
+// months each with fewer than 25 deaths in that place.
+//
+// # Scores
+//
+// With the default Horizon of 1 to 3 months (Score):
+//
+//	recall            episodes in [from, to] with an alert in the country (on
+//	                  the country or one of its areas) raised at the end of
+//	                  one of the 3 months before the episode month, over
+//	                  all episodes in [from, to]
+//	precision         alerts raised in [from, to] followed by an episode in
+//	                  their country in one of the 3 months after the alert's
+//	                  month, over all those alerts
+//	median_lead_days  over warned episodes, the days from the earliest
+//	                  alert in the window (its month end) to the first day
+//	                  of the episode month: 1, about 31 or about 62
+//	false alarms      alerts not followed by an episode, per country-year
+//	                  (countries watched × years of the run)
+//
+// An alert raised in the episode month itself reacts to the escalation: it
+// counts neither as a warning of it nor as followed by it (Detected counts
+// those episodes separately).
+//
+// # Baseline
+//
+// Each run replays, through the same machinery, a naive rule beside the
+// rules under test (Baseline): alert for a country when the month just
+// ended had any death.
+package backtest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"time"
+
+	"threshold/internal/alert"
+	"threshold/internal/indicator"
+	"threshold/internal/rules"
+)
+
+// Options configure a run.
+type Options struct {
+	// From and To bound the months scored (any day in them).
+	From, To time.Time
+	// Rules are the rules under test.
+	Rules *rules.File
+	// Countries limits the run (ISO alpha-3); nil means every country
+	// with data.
+	Countries []string
+	// Episode defines escalation episodes; zero means DefaultEpisodeRule.
+	Episode EpisodeRule
+	// Horizon is the lead window; zero means DefaultHorizon.
+	Horizon Horizon
+	// Elections is the calendar election rules read; nil means none.
+	Elections ElectionSource
+	// Workers is how many months are evaluated at once; 0 means
+	// GOMAXPROCS.
+	Workers int
+	// Log receives progress; nil discards it.
+	Log *slog.Logger
+}
+
+// Report is a run's result.
+type Report struct {
+	From         string `json:"from"` // YYYY-MM
+	To           string `json:"to"`
+	RulesVersion string `json:"rules_version"`
+	// Definition states the episode and window definitions in words.
+	Definition string      `json:"definition"`
+	Episode    EpisodeRule `json:"episode_rule"`
+	Horizon    Horizon     `json:"horizon"`
+	// Countries is the number of countries watched; DataStart and DataEnd
+	// the first and last months with data.
+	Countries int    `json:"countries"`
+	DataStart string `json:"data_start"`
+	DataEnd   string `json:"data_end"`
+
+	// The rules' scores: episodes, alerts, recall, precision,
+	// median_lead_days, false alarms.
+	Metrics
+	// Detected counts episodes with an alert raised in the episode month
+	// itself (too late to warn, but seen).
+	Detected int `json:"detected"`
+	// Baseline is the naive rule's scores, replayed in the same run.
+	Baseline Metrics `json:"baseline"`
+	// ByRule scores each rule alone.
+	ByRule []Metrics `json:"by_rule"`
+
+	Episodes    []EpisodeResult `json:"episode_details"`
+	FalseAlarms []CountryAlarms `json:"false_alarms_by_country"`
+	// Alerts lists the rules' alerts in [From, To] when Run was asked to.
+	Alerts []Alert `json:"alert_list,omitempty"`
+
+	// Seconds is the run's wall time; ReplaySeconds the part spent
+	// evaluating rules.
+	Seconds       float64 `json:"seconds"`
+	ReplaySeconds float64 `json:"replay_seconds"`
+
+	alerts []Alert // every alert of the rules, warm-up included
+}
+
+// EpisodeResult is one episode with how the rules and the baseline warned.
+type EpisodeResult struct {
+	Country    string   `json:"country"`
+	Month      string   `json:"month"` // YYYY-MM
+	Places     []string `json:"places"`
+	Fatalities float64  `json:"fatalities"`
+	Warning
+	Baseline Warning `json:"baseline"`
+}
+
+// CountryAlarms are one country's false alarms over the run.
+type CountryAlarms struct {
+	Country         string  `json:"country"`
+	FalseAlarms     int     `json:"false_alarms"`
+	PerYear         float64 `json:"per_year"`
+	BaselineAlarms  int     `json:"baseline_false_alarms"`
+	BaselinePerYear float64 `json:"baseline_per_year"`
+}
+
+// AllAlerts returns the rules' alerts in [From, To].
+func (r *Report) AllAlerts() []Alert {
+	from, _ := time.Parse("2006-01", r.From)
+	var out []Alert
+	for _, a := range r.alerts {
+		if !a.month().Before(from) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// BaselineName names the baseline rule.
+const BaselineName = "any-fatality-last-month"
+
+// Baseline is the naive rule the rules are measured against: alert for a
+// country when the month just ended had any death (fatalities_best > 0),
+// raised, like every rule, when it did not hold the month before.
+func Baseline() *rules.File {
+	return &rules.File{Version: "baseline", Rules: []rules.Rule{{
+		ID: BaselineName, Name: "Any death last month", Severity: alert.Info,
+		Level: rules.CountryLevel, Period: indicator.Month,
+		Indicator: &rules.IndicatorCond{Name: indicator.FatalitiesBest, Op: rules.GT, Value: 0, For: 1},
+	}}}
+}
+
+// Definition returns the definitions a report is scored by, in words.
+func Definition(e EpisodeRule, h Horizon) string {
+	return fmt.Sprintf("episode: a country-month in which the country or one of its admin-1 areas has >= %g deaths "+
+		"(fatalities_best) after %d consecutive months each < %g there; "+
+		"an alert (a rule firing for a place at a month end, not firing at the previous month end) warns of an episode "+
+		"in its country %d to %d months later (recall), and is followed when such an episode comes (precision); "+
+		"lead = days from the earliest warning alert's month end to the episode month's first day",
+		e.Threshold, e.QuietMonths, e.Threshold, h.MinLead, h.MaxLead)
+}
+
+// Run replays opts.Rules and the baseline over the months [opts.From,
+// opts.To] on the data of st, and scores both.
+func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
+	start := time.Now()
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Rules == nil {
+		return nil, fmt.Errorf("backtest: no rules")
+	}
+	if opts.From.IsZero() || opts.To.IsZero() || opts.To.Before(opts.From) {
+		return nil, fmt.Errorf("backtest: want from <= to, got %s..%s", opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly))
+	}
+	if opts.Episode == (EpisodeRule{}) {
+		opts.Episode = DefaultEpisodeRule
+	}
+	if opts.Horizon == (Horizon{}) {
+		opts.Horizon = DefaultHorizon
+	}
+	if opts.Horizon.MinLead < 1 || opts.Horizon.MaxLead < opts.Horizon.MinLead {
+		return nil, fmt.Errorf("backtest: lead window %d..%d months: want 1 <= min <= max", opts.Horizon.MinLead, opts.Horizon.MaxLead)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	from, to := monthStart(opts.From), monthStart(opts.To)
+
+	// The episodes come from the whole record: the quiet months before the
+	// first scored month, and the months after the last, which tell
+	// whether its alerts were followed.
+	fat, err := st.ReplayIndicators(ctx, opts.Countries, indicator.Month, indicator.FatalitiesBest, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	counts, err := st.ReplayIndicators(ctx, opts.Countries, indicator.Month, indicator.Events, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	var dataStart, dataEnd time.Time
+	watched := map[string]bool{}
+	for _, v := range counts {
+		watched[v.Country] = true
+		if dataStart.IsZero() || v.Start.Before(dataStart) {
+			dataStart = v.Start
+		}
+		if v.Start.After(dataEnd) {
+			dataEnd = v.Start
+		}
+	}
+	for _, c := range opts.Countries {
+		watched[c] = true
+	}
+	episodes := FindEpisodes(fat, opts.Episode, dataStart, time.Time{}, time.Time{})
+	log.Info("backtest: episodes found", "all", len(episodes), "data_start", dataStart, "data_end", dataEnd)
+
+	mem := newMemory(st, opts.Countries, monthEnd(to), opts.Elections)
+	first := from.AddDate(0, -opts.Horizon.MaxLead-1, 0)
+	replayStart := time.Now()
+	var ruleAlerts, baseAlerts []Alert
+	for _, rs := range []struct {
+		f   *rules.File
+		out *[]Alert
+	}{{opts.Rules, &ruleAlerts}, {Baseline(), &baseAlerts}} {
+		as, err := Replay(ctx, first, to, opts.Workers, func(ctx context.Context, asOf time.Time) ([]alert.Firing, error) {
+			return rules.Evaluate(ctx, mem.at(asOf), rs.f, rules.Scope{Countries: opts.Countries, AsOf: asOf})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("backtest %s: %w", rs.f.Version, err)
+		}
+		*rs.out = as
+		log.Info("backtest: replayed", "rules", rs.f.Version, "alerts", len(as), "seconds", time.Since(replayStart).Seconds())
+	}
+	replaySeconds := time.Since(replayStart).Seconds()
+
+	years := float64(monthsBetween(from, to)+1) / 12
+	countryYears := float64(len(watched)) * years
+	r := &Report{
+		From: from.Format("2006-01"), To: to.Format("2006-01"), RulesVersion: opts.Rules.Version,
+		Definition: Definition(opts.Episode, opts.Horizon), Episode: opts.Episode, Horizon: opts.Horizon,
+		Countries: len(watched), alerts: ruleAlerts,
+	}
+	if !dataStart.IsZero() {
+		r.DataStart, r.DataEnd = dataStart.Format("2006-01"), dataEnd.Format("2006-01")
+	}
+	var warnings, baseWarnings []Warning
+	r.Metrics, warnings = Score(ruleAlerts, episodes, from, to, opts.Horizon, countryYears)
+	r.Baseline, baseWarnings = Score(baseAlerts, episodes, from, to, opts.Horizon, countryYears)
+	r.Baseline.Name = BaselineName
+
+	byRule := map[string][]Alert{}
+	for _, a := range ruleAlerts {
+		byRule[a.Rule] = append(byRule[a.Rule], a)
+	}
+	for _, rule := range opts.Rules.Rules {
+		m, _ := Score(byRule[rule.ID], episodes, from, to, opts.Horizon, countryYears)
+		m.Name = rule.ID
+		r.ByRule = append(r.ByRule, m)
+	}
+
+	detected := map[string]bool{} // country|month with an alert in the month
+	for _, a := range ruleAlerts {
+		detected[a.Country+"|"+a.month().Format("2006-01")] = true
+	}
+	for i, e := range episodes {
+		if e.Month.Before(from) || e.Month.After(to) {
+			continue
+		}
+		month := e.Month.Format("2006-01")
+		if detected[e.Country+"|"+month] {
+			r.Detected++
+		}
+		r.Episodes = append(r.Episodes, EpisodeResult{
+			Country: e.Country, Month: month, Places: e.Places, Fatalities: e.Fatalities,
+			Warning: warnings[i], Baseline: baseWarnings[i],
+		})
+	}
+
+	alarms := map[string]*CountryAlarms{}
+	count := func(as []Alert, base bool) {
+		for _, a := range as {
+			if a.Escalation || a.month().Before(from) {
+				continue
+			}
+			c := alarms[a.Country]
+			if c == nil {
+				c = &CountryAlarms{Country: a.Country}
+				alarms[a.Country] = c
+			}
+			if base {
+				c.BaselineAlarms++
+			} else {
+				c.FalseAlarms++
+			}
+		}
+	}
+	count(ruleAlerts, false)
+	count(baseAlerts, true)
+	for _, c := range alarms {
+		c.PerYear, c.BaselinePerYear = float64(c.FalseAlarms)/years, float64(c.BaselineAlarms)/years
+		r.FalseAlarms = append(r.FalseAlarms, *c)
+	}
+	sort.Slice(r.FalseAlarms, func(i, j int) bool {
+		a, b := r.FalseAlarms[i], r.FalseAlarms[j]
+		if a.FalseAlarms != b.FalseAlarms {
+			return a.FalseAlarms > b.FalseAlarms
+		}
+		return a.Country < b.Country
+	})
+	r.ReplaySeconds = replaySeconds
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}
