@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"user":       {runUser, "add, list, disable users and set their passwords"},
 		"token":      {runToken, "create, list and revoke API tokens"},
 		"audit":      {runAudit, "verify and list the audit log"},
+		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed"},
 	}
 }
 

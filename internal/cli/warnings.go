@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"threshold/internal/backtest"
+	"threshold/internal/event"
+	"threshold/internal/rules"
+)
+
+const warningsHelp = `
+usage: threshold warnings backtest [--db DB] --from DATE --to DATE [--rules FILE]
+                                   [--country ISO3[,ISO3...]]... [--json] [--alerts]
+
+Warnings backtest replays the alert rules month by month over the stored
+history, with only the data known at each month end, and scores the alerts
+they would have raised against the escalation episodes that followed.
+
+An episode is a country-month in which the country, or one of its admin-1
+areas, has 25 or more deaths (fatalities_best) after 6 consecutive months
+each with fewer than 25 there. An alert is a rule firing for a place at a
+month end where it did not fire at the previous month end (one alert per
+episode, as the alert lifecycle deduplicates). The report gives:
+
+  recall            the share of episodes in the range with an alert in the
+                    country (or one of its areas) raised 1 to 3 months
+                    before the episode month
+  precision         the share of alerts in the range followed by an episode
+                    in their country 1 to 3 months after the alert's month
+  median_lead_days  over warned episodes, the days from the earliest alert
+                    in that window (its month end) to the episode month's
+                    first day
+  false alarms      alerts not followed by an episode, per country-year
+
+beside the same scores of a naive baseline replayed in the same run: alert
+for a country when the month just ended had any death.
+
+The rules are --rules FILE, else the active rules saved in the database,
+else the default rules. --from and --to are months (YYYY-MM) or days
+(YYYY-MM-DD, standing for their month). With --json it prints one JSON
+object: {"episodes":N,"alerts":N,"recall":F,"precision":F,
+"median_lead_days":F,"baseline":{"name":S,"alerts":N,"recall":F,...},
+"by_rule":[...],"episode_details":[...],"false_alarms_by_country":[...]},
+and with --alerts the alerts raised ("alert_list").
+`
+
+func runWarnings(ctx context.Context, args []string, env *Env) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fs := newFlags("warnings", warningsHelp, env)
+			fs.Usage()
+			return nil
+		}
+		return usageError{"want a subcommand: backtest"}
+	}
+	switch args[0] {
+	case "backtest":
+		return runWarningsBacktest(ctx, args[1:], env)
+	}
+	return usageError{fmt.Sprintf("unknown subcommand %q (want backtest)", args[0])}
+}
+
+// countryList is a repeatable flag of comma-separated ISO alpha-3 codes.
+type countryList []string
+
+func (c *countryList) String() string { return strings.Join(*c, ",") }
+
+func (c *countryList) Set(s string) error {
+	for code := range strings.SplitSeq(s, ",") {
+		if code = strings.ToUpper(strings.TrimSpace(code)); code == "" {
+			continue
+		}
+		if len(code) != 3 {
+			return fmt.Errorf("%q: want ISO 3166-1 alpha-3 codes such as SDN", code)
+		}
+		*c = append(*c, code)
+	}
+	return nil
+}
+
+func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
+	fs := newFlags("warnings backtest", warningsHelp, env)
+	db := dbFlag(fs, env)
+	from := fs.String("from", "", "first month, YYYY-MM (or YYYY-MM-DD)")
+	to := fs.String("to", "", "last month, YYYY-MM (or YYYY-MM-DD)")
+	rulesFile := fs.String("rules", "", "rules file (default: the active rules in the database, else the default rules)")
+	var countries countryList
+	fs.Var(&countries, "country", "ISO 3166-1 alpha-3 codes, comma-separated or repeated (default: every country)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	withAlerts := fs.Bool("alerts", false, "list every alert raised")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return usageError{"--from and --to are required"}
+	}
+	f, err := event.ParseDay(*from, false)
+	if err != nil {
+		return usageError{"--from: " + err.Error()}
+	}
+	t, err := event.ParseDay(*to, true)
+	if err != nil {
+		return usageError{"--to: " + err.Error()}
+	}
+	if t.Before(f) {
+		return usageError{"--to is before --from"}
+	}
+	st, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rf, err := backtestRules(ctx, *rulesFile, st)
+	if err != nil {
+		return err
+	}
+	opts := backtest.Options{From: f, To: t, Rules: rf, Log: env.Log}
+	if len(countries) > 0 {
+		opts.Countries = countries
+	}
+	if el, ok := any(st).(backtest.ElectionSource); ok {
+		opts.Elections = el
+	}
+	r, err := backtest.Run(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	if *withAlerts {
+		r.Alerts = r.AllAlerts()
+	}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(r)
+	}
+	return printBacktest(env, r)
+}
+
+// backtestRules returns the rules file at path, else the database's active
+// rules, else the default rules.
+func backtestRules(ctx context.Context, path string, st any) (*rules.File, error) {
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return rules.Parse(path, data)
+	}
+	if a, ok := st.(interface {
+		ActiveRulesFile(ctx context.Context) (*rules.File, error)
+	}); ok {
+		f, err := a.ActiveRulesFile(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			return f, nil
+		}
+	}
+	return rules.Default(), nil
+}
+
+func printBacktest(env *Env, r *backtest.Report) error {
+	w := env.Stdout
+	fmt.Fprintf(w, "Backtest %s..%s: rules %q against %q, %d countries (data %s..%s)\n",
+		r.From, r.To, r.RulesVersion, r.Baseline.Name, r.Countries, r.DataStart, r.DataEnd)
+	fmt.Fprintf(w, "%s.\n\n", r.Definition)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	m, b := r.Metrics, r.Baseline
+	fmt.Fprintln(tw, "\tRULES\tBASELINE\t")
+	fmt.Fprintf(tw, "episodes\t%d\t%d\t\n", m.Episodes, b.Episodes)
+	fmt.Fprintf(tw, "alerts\t%d\t%d\t\n", m.Alerts, b.Alerts)
+	fmt.Fprintf(tw, "warned episodes\t%d\t%d\t\n", m.Warned, b.Warned)
+	fmt.Fprintf(tw, "recall\t%.3f\t%.3f\t\n", m.Recall, b.Recall)
+	fmt.Fprintf(tw, "alerts followed by an episode\t%d\t%d\t\n", m.Followed, b.Followed)
+	fmt.Fprintf(tw, "precision\t%.3f\t%.3f\t\n", m.Precision, b.Precision)
+	fmt.Fprintf(tw, "median lead (days)\t%.1f\t%.1f\t\n", m.MedianLeadDays, b.MedianLeadDays)
+	fmt.Fprintf(tw, "false alarms\t%d\t%d\t\n", m.FalseAlarms, b.FalseAlarms)
+	fmt.Fprintf(tw, "false alarms per country-year\t%.3f\t%.3f\t\n", m.FalseAlarmsPerCountryYear, b.FalseAlarmsPerCountryYear)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d episodes had a rule alert raised in the episode month itself (seen, too late to warn).\n\n", r.Detected)
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tALERTS\tPRECISION\tWARNED\tRECALL\tMEDIAN LEAD")
+	for _, x := range r.ByRule {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.3f\t%.1f\n", x.Name, x.Alerts, x.Precision, x.Warned, x.Recall, x.MedianLeadDays)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if n := min(len(r.FalseAlarms), 10); n > 0 {
+		fmt.Fprintf(w, "\nMost false alarms (of %d countries with any):\n", len(r.FalseAlarms))
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "COUNTRY\tFALSE ALARMS\tPER YEAR\tBASELINE\tBASELINE PER YEAR")
+		for _, c := range r.FalseAlarms[:n] {
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%.2f\n", c.Country, c.FalseAlarms, c.PerYear, c.BaselineAlarms, c.BaselinePerYear)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Alerts) > 0 {
+		fmt.Fprintln(w, "\nAlerts:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "AS OF\tRULE\tPLACE\tFOLLOWED\tTITLE")
+		for _, a := range r.Alerts {
+			place := a.Country
+			if a.Admin1 != "" {
+				place += " / " + a.Admin1
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", a.AsOf.Format("2006-01-02"), a.Rule, place, a.Escalation, a.Title)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "\nReplayed in %.1f s (%.1f s evaluating rules).\n", r.Seconds, r.ReplaySeconds)
+	return nil
+}
