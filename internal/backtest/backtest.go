@@ -112,10 +112,11 @@ type Report struct {
 	// ByRule scores each rule alone.
 	ByRule []Metrics `json:"by_rule"`
 
-	Episodes    []EpisodeResult `json:"episode_details"`
-	FalseAlarms []CountryAlarms `json:"false_alarms_by_country"`
-	// Alerts lists the rules' alerts in [From, To] when Run was asked to.
-	Alerts []Alert `json:"alert_list,omitempty"`
+	EpisodeDetails       []EpisodeResult `json:"episode_details"`
+	FalseAlarmsByCountry []CountryAlarms `json:"false_alarms_by_country"`
+	// AlertList lists the rules' alerts in [From, To] when the caller
+	// sets it (from AllAlerts).
+	AlertList []Alert `json:"alert_list,omitempty"`
 
 	// Seconds is the run's wall time; ReplaySeconds the part spent
 	// evaluating rules.
@@ -292,7 +293,7 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 		if detected[e.Country+"|"+month] {
 			r.Detected++
 		}
-		r.Episodes = append(r.Episodes, EpisodeResult{
+		r.EpisodeDetails = append(r.EpisodeDetails, EpisodeResult{
 			Country: e.Country, Month: month, Places: e.Places, Fatalities: e.Fatalities,
 			Warning: warnings[i], Baseline: baseWarnings[i],
 		})
@@ -320,10 +321,10 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	count(baseAlerts, true)
 	for _, c := range alarms {
 		c.PerYear, c.BaselinePerYear = float64(c.FalseAlarms)/years, float64(c.BaselineAlarms)/years
-		r.FalseAlarms = append(r.FalseAlarms, *c)
+		r.FalseAlarmsByCountry = append(r.FalseAlarmsByCountry, *c)
 	}
-	sort.Slice(r.FalseAlarms, func(i, j int) bool {
-		a, b := r.FalseAlarms[i], r.FalseAlarms[j]
+	sort.Slice(r.FalseAlarmsByCountry, func(i, j int) bool {
+		a, b := r.FalseAlarmsByCountry[i], r.FalseAlarmsByCountry[j]
 		if a.FalseAlarms != b.FalseAlarms {
 			return a.FalseAlarms > b.FalseAlarms
 		}

@@ -131,7 +131,7 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	if *withAlerts {
-		r.Alerts = r.AllAlerts()
+		r.AlertList = r.AllAlerts()
 	}
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(r)
@@ -193,22 +193,22 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if n := min(len(r.FalseAlarms), 10); n > 0 {
-		fmt.Fprintf(w, "\nMost false alarms (of %d countries with any):\n", len(r.FalseAlarms))
+	if n := min(len(r.FalseAlarmsByCountry), 10); n > 0 {
+		fmt.Fprintf(w, "\nMost false alarms (of %d countries with any):\n", len(r.FalseAlarmsByCountry))
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "COUNTRY\tFALSE ALARMS\tPER YEAR\tBASELINE\tBASELINE PER YEAR")
-		for _, c := range r.FalseAlarms[:n] {
+		for _, c := range r.FalseAlarmsByCountry[:n] {
 			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%.2f\n", c.Country, c.FalseAlarms, c.PerYear, c.BaselineAlarms, c.BaselinePerYear)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	if len(r.Alerts) > 0 {
+	if len(r.AlertList) > 0 {
 		fmt.Fprintln(w, "\nAlerts:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "AS OF\tRULE\tPLACE\tFOLLOWED\tTITLE")
-		for _, a := range r.Alerts {
+		for _, a := range r.AlertList {
 			place := a.Country
 			if a.Admin1 != "" {
 				place += " / " + a.Admin1
