@@ -35,6 +35,8 @@ package event
 //	                                                          -> explosion-remote-violence
 //	                        20    unconventional mass violence -> violence-against-civilians
 //
+//	Powell & Thyne coups    coup 1 (failed), 2 (successful) -> coup
+//
 // Coups and unconstitutional changes of government come from coup lists and
 // field reports; no event source codes them reliably.
 type Category string

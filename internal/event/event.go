@@ -18,6 +18,7 @@ const (
 	ACLED         Source = "acled"          // Armed Conflict Location & Event Data
 	GDELT         Source = "gdelt"          // GDELT 1.0 and 2.0 event exports
 	ICEWS         Source = "icews"          // Integrated Crisis Early Warning System events
+	PowellThyne   Source = "powell-thyne"   // Powell & Thyne list of coups and coup attempts
 )
 
 // Key is an event's stable identity: its source and the source's own id.

@@ -52,6 +52,7 @@ func Formats() []Format {
 		ucdpGEDFormat(),
 		acledFormat(),
 		icewsFormat(),
+		powellThyneFormat(),
 		gdeltFormat(),
 	}
 }
