@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"threshold/internal/backtest"
 	"threshold/internal/event"
 	"threshold/internal/rules"
+	"threshold/internal/store"
 )
 
 const warningsHelp = `
@@ -141,7 +143,7 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 
 // backtestRules returns the rules file at path, else the database's active
 // rules, else the default rules.
-func backtestRules(ctx context.Context, path string, st any) (*rules.File, error) {
+func backtestRules(ctx context.Context, path string, st *store.DB) (*rules.File, error) {
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -149,18 +151,14 @@ func backtestRules(ctx context.Context, path string, st any) (*rules.File, error
 		}
 		return rules.Parse(path, data)
 	}
-	if a, ok := st.(interface {
-		ActiveRulesFile(ctx context.Context) (*rules.File, error)
-	}); ok {
-		f, err := a.ActiveRulesFile(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if f != nil {
-			return f, nil
-		}
+	v, err := st.ActiveRules(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return rules.Default(), nil
+	case err != nil:
+		return nil, err
 	}
-	return rules.Default(), nil
+	return v.File()
 }
 
 func printBacktest(env *Env, r *backtest.Report) error {

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"threshold/internal/store"
 	"threshold/internal/testenv"
 )
 
@@ -86,6 +89,25 @@ rules:
 				t.Errorf("%d episodes listed, %v counted", len(eps), r["episodes"])
 			}
 		})
+	}
+
+	// Without --rules, the active rules saved in the database.
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.SaveRules(context.Background(), strings.Replace(string(body), "test-1", "saved-2", 1), "test", time.Now())
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := decodeJSON[map[string]any](t, mustRun(t, "warnings", "backtest", "--db", db, "--from", "2012", "--to", "2016", "--json"))
+	if saved["rules_version"] != "saved-2" {
+		t.Errorf("rules_version %v, want the saved rules' saved-2", saved["rules_version"])
 	}
 
 	out := mustRun(t, "warnings", "backtest", "--db", db, "--from", "2012-01", "--to", "2016-12", "--rules", rulesFile)
