@@ -229,13 +229,14 @@ func mergeFirings(fs []Firing) ([]Firing, error) {
 			out = append(out, f)
 			continue
 		}
-		prev := out[j]
-		if f.Window.End.After(prev.Window.End) {
+		sev := out[j].Severity
+		if f.Severity.Rank() > sev.Rank() {
+			sev = f.Severity
+		}
+		if f.Window.End.After(out[j].Window.End) {
 			out[j] = f
 		}
-		if prev.Severity.Rank() > out[j].Severity.Rank() {
-			out[j].Severity = prev.Severity
-		}
+		out[j].Severity = sev
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(problems...))
