@@ -73,7 +73,8 @@ type Options struct {
 	// Countries limits the run (ISO alpha-3); nil means every country
 	// with data.
 	Countries []string
-	// Episode defines escalation episodes; zero means DefaultEpisodeRule.
+	// Episode defines escalation episodes; a zero Threshold and
+	// QuietMonths mean DefaultEpisodeRule's.
 	Episode EpisodeRule
 	// Horizon is the lead window; zero means DefaultHorizon.
 	Horizon Horizon
@@ -173,12 +174,16 @@ func Baseline() *rules.File {
 
 // Definition returns the definitions a report is scored by, in words.
 func Definition(e EpisodeRule, h Horizon) string {
-	return fmt.Sprintf("episode: a country-month in which the country or one of its admin-1 areas has >= %g deaths "+
+	places := "the country or one of its admin-1 areas"
+	if e.CountryOnly {
+		places = "the country as a whole"
+	}
+	return fmt.Sprintf("episode: a country-month in which %s has >= %g deaths "+
 		"(fatalities_best) after %d consecutive months each < %g there; "+
 		"an alert (a rule firing for a place at a month end, not firing at the previous month end) warns of an episode "+
 		"in its country %d to %d months later (recall), and is followed when such an episode comes (precision); "+
 		"lead = days from the earliest warning alert's month end to the episode month's first day",
-		e.Threshold, e.QuietMonths, e.Threshold, h.MinLead, h.MaxLead)
+		places, e.Threshold, e.QuietMonths, e.Threshold, h.MinLead, h.MaxLead)
 }
 
 // Run replays opts.Rules and the baseline over the months [opts.From,
@@ -195,8 +200,8 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	if opts.From.IsZero() || opts.To.IsZero() || opts.To.Before(opts.From) {
 		return nil, fmt.Errorf("backtest: want from <= to, got %s..%s", opts.From.Format(time.DateOnly), opts.To.Format(time.DateOnly))
 	}
-	if opts.Episode == (EpisodeRule{}) {
-		opts.Episode = DefaultEpisodeRule
+	if opts.Episode.Threshold == 0 && opts.Episode.QuietMonths == 0 {
+		opts.Episode.Threshold, opts.Episode.QuietMonths = DefaultEpisodeRule.Threshold, DefaultEpisodeRule.QuietMonths
 	}
 	if opts.Horizon == (Horizon{}) {
 		opts.Horizon = DefaultHorizon

@@ -56,6 +56,7 @@ func TestFindEpisodes(t *testing.T) {
 		values        []indicator.Value
 		dataStart     string
 		from, to      string
+		countryOnly   bool
 		want          []ep
 		wantFatalites []float64
 	}{
@@ -107,6 +108,15 @@ func TestFindEpisodes(t *testing.T) {
 			wantFatalites: []float64{30, 60, 26},
 		},
 		{
+			name: "synthetic: country only leaves out the areas",
+			values: append(
+				monthly("CAF", "", "2000-01", 0, 0, 0, 0, 0, 0, 30, 40, 60),
+				monthly("CAF", "Vakaga", "2000-01", 0, 0, 0, 0, 0, 0, 5, 20, 50)...),
+			dataStart:   "1990-01",
+			countryOnly: true,
+			want:        []ep{{"CAF", "2000-07", []string{""}}},
+		},
+		{
 			name:      "synthetic: from and to bound the months",
 			values:    monthly("TCD", "", "2000-07", 30, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 0, 0, 0, 25),
 			dataStart: "1990-01",
@@ -120,7 +130,9 @@ func TestFindEpisodes(t *testing.T) {
 			if tt.from != "" {
 				from, to = day(tt.from), day(tt.to)
 			}
-			got := FindEpisodes(tt.values, DefaultEpisodeRule, day(tt.dataStart), from, to)
+			r := DefaultEpisodeRule
+			r.CountryOnly = tt.countryOnly
+			got := FindEpisodes(tt.values, r, day(tt.dataStart), from, to)
 			var gotEps []ep
 			for _, e := range got {
 				gotEps = append(gotEps, ep{e.Country, e.Month.Format("2006-01"), e.Places})

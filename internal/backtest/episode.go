@@ -12,10 +12,15 @@ type EpisodeRule struct {
 	// Threshold is the least number of deaths (fatalities_best) in a month
 	// that makes it an escalation month: 25, UCDP's threshold for an
 	// active conflict-year, applied to a month.
-	Threshold float64
+	Threshold float64 `json:"threshold"`
 	// QuietMonths is the number of consecutive months, just before the
 	// escalation month, each of which must stay below Threshold.
-	QuietMonths int
+	QuietMonths int `json:"quiet_months"`
+	// CountryOnly counts only whole countries crossing the threshold, not
+	// admin-1 areas: for data that place few events in areas (the GED
+	// extract without adm_1), where area episodes would exist only in the
+	// few countries that have them.
+	CountryOnly bool `json:"country_only"`
 }
 
 // DefaultEpisodeRule is 25 or more deaths in a month after 6 months each
@@ -39,7 +44,7 @@ type Episode struct {
 // figures (fatalities_best values of kind Month, for countries and their
 // admin-1 areas, sparse: an absent month is zero).
 //
-// A place (a country, or an admin-1 area) escalates in month M when its
+// A place (a country, or an admin-1 area unless r.CountryOnly) escalates in month M when its
 // deaths in M are at least r.Threshold and its deaths in each of the
 // r.QuietMonths months M-QuietMonths .. M-1 are below it. Every such month
 // is an episode, so a place that calms down for QuietMonths and flares
@@ -52,7 +57,7 @@ type Episode struct {
 func FindEpisodes(values []indicator.Value, r EpisodeRule, dataStart, from, to time.Time) []Episode {
 	series := map[indicator.Place]map[time.Time]float64{}
 	for _, v := range values {
-		if v.Kind != indicator.Month || v.Name != indicator.FatalitiesBest {
+		if v.Kind != indicator.Month || v.Name != indicator.FatalitiesBest || r.CountryOnly && v.Admin1 != "" {
 			continue
 		}
 		m := series[v.Place]

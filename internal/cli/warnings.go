@@ -17,7 +17,8 @@ import (
 
 const warningsHelp = `
 usage: threshold warnings backtest [--db DB] --from DATE --to DATE [--rules FILE]
-                                   [--country ISO3[,ISO3...]]... [--json] [--alerts]
+                                   [--country ISO3[,ISO3...]]... [--episodes any|country]
+                                   [--json] [--alerts]
 
 Warnings backtest replays the alert rules month by month over the stored
 history, with only the data known at each month end, and scores the alerts
@@ -25,7 +26,8 @@ they would have raised against the escalation episodes that followed.
 
 An episode is a country-month in which the country, or one of its admin-1
 areas, has 25 or more deaths (fatalities_best) after 6 consecutive months
-each with fewer than 25 there. An alert is a rule firing for a place at a
+each with fewer than 25 there (--episodes country: the whole country only,
+for data that place few events in admin-1 areas). An alert is a rule firing for a place at a
 month end where it did not fire at the previous month end (one alert per
 episode, as the alert lifecycle deduplicates). The report gives:
 
@@ -95,8 +97,12 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 	fs.Var(&countries, "country", "ISO 3166-1 alpha-3 codes, comma-separated or repeated (default: every country)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	withAlerts := fs.Bool("alerts", false, "list every alert raised")
+	level := fs.String("episodes", "any", "places whose escalations are episodes: any (countries and admin-1 areas) or country (whole countries only)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if *level != "any" && *level != "country" {
+		return usageError{fmt.Sprintf("--episodes %q: want any or country", *level)}
 	}
 	if *from == "" || *to == "" {
 		return usageError{"--from and --to are required"}
@@ -122,6 +128,7 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	opts := backtest.Options{From: f, To: t, Rules: rf, Log: env.Log}
+	opts.Episode.CountryOnly = *level == "country"
 	if len(countries) > 0 {
 		opts.Countries = countries
 	}

@@ -91,6 +91,17 @@ rules:
 		})
 	}
 
+	whole := decodeJSON[map[string]any](t, mustRun(t, "warnings", "backtest", "--db", db, "--from", "2012", "--to", "2016",
+		"--episodes", "country", "--rules", rulesFile, "--json"))
+	if er, _ := whole["episode_rule"].(map[string]any); er["country_only"] != true || er["threshold"] != 25.0 || er["quiet_months"] != 6.0 {
+		t.Errorf("--episodes country: episode_rule %v", whole["episode_rule"])
+	}
+	for _, x := range whole["episode_details"].([]any) {
+		if e := x.(map[string]any); len(e["places"].([]any)) != 1 || e["places"].([]any)[0] != "" {
+			t.Errorf("--episodes country: episode %v is not the whole country's", e)
+		}
+	}
+
 	// Without --rules, the active rules saved in the database.
 	st, err := store.Open(context.Background(), db)
 	if err != nil {
@@ -132,6 +143,7 @@ rules:
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016-12", "--to", "2012-01"}, 2, "--to is before --from"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--country", "Sudan"}, 2, "alpha-3"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--rules", bad}, 1, "bad.yaml"},
+		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--episodes", "admin2"}, 2, "--episodes"},
 		{[]string{"warnings", "backtest", "-h"}, 0, "usage: threshold warnings backtest"},
 	} {
 		code, _, stderr := runCLI(t, tt.args...)
