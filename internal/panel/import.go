@@ -98,18 +98,15 @@ func importFile(ctx context.Context, st Store, codes *geo.Table, path string, op
 		fs.Seconds = opts.Now().Sub(start).Seconds()
 		return fs, f.Refused
 	}
-	for i, r := range f.Rejects {
-		if i == 5 {
-			opts.Log.Warn("more rows quarantined", "file", name, "count", len(f.Rejects)-i)
-			break
-		}
-		opts.Log.Warn("row quarantined", "error", &RowError{File: name, Reject: r})
-	}
 	res, err := st.ImportPanel(ctx, f, opts.Now())
 	fs.Result = res
 	fs.Seconds = opts.Now().Sub(start).Seconds()
 	if err != nil {
 		return fs, err
+	}
+	if len(f.Rejects) > 0 && !res.Skipped {
+		opts.Log.Warn("rows quarantined", "file", name, "count", len(f.Rejects),
+			"first", (&RowError{File: name, Reject: f.Rejects[0]}).Error())
 	}
 	opts.Log.Info("imported", "file", name, "dataset", f.Dataset, "rows", f.Rows, "inserted", res.Inserted,
 		"updated", res.Updated, "unchanged", res.Unchanged, "skipped", res.Skipped)
