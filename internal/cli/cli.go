@@ -36,6 +36,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"demo":       {runDemo, "ingest the bundled sample data and print a country-month summary"},
 		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS)"},
+		"import":     {runImport, "import country-year panels (EWP, UCDP ACD and BRD, coups, covariates)"},
 		"events":     {runEvents, "list stored events"},
 		"stats":      {runStats, "aggregate events per country or admin-1 area and period"},
 		"rejects":    {runRejects, "list quarantined rows"},
@@ -46,6 +47,8 @@ func commands() map[string]command {
 		"user":       {runUser, "add, list, disable users and set their passwords"},
 		"token":      {runToken, "create, list and revoke API tokens"},
 		"audit":      {runAudit, "verify and list the audit log"},
+		"rules":      {runRules, "check, show, save and evaluate alert rules"},
+		"elections":  {runElections, "import and list the elections calendar"},
 		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed"},
 	}
 }
