@@ -66,9 +66,13 @@ type Deps struct {
 	Audit   Auditor // records ingests; nil records nothing (tests only)
 	// Indicators are recomputed for what an upload changed; nil skips it.
 	Indicators Indicators
-	Log        *slog.Logger // nil discards
-	Geo        *geo.Table   // country codes; nil loads the embedded table
-	Now        func() time.Time
+	// Alerts serves the alert inbox, lifecycle and silences; nil leaves
+	// those endpoints out.
+	Alerts Alerts
+
+	Log *slog.Logger // nil discards
+	Geo *geo.Table   // country codes; nil loads the embedded table
+	Now func() time.Time
 
 	// StatsCacheTTL is how long a statistics result is reused (default
 	// 30 s; negative disables the cache). Ingests through the API clear
@@ -157,6 +161,10 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	a.registerStats()
 	a.registerIngest()
 	a.registerRejects()
+	if deps.Alerts != nil {
+		a.registerAlerts()
+		a.registerSilences()
+	}
 	return a, nil
 }
 
@@ -173,6 +181,7 @@ func config() huma.Config {
 	cfg.DocsPath = ""    // the default docs page loads scripts from a CDN
 	cfg.SchemasPath = "" // schemas are in the document's components
 	cfg.CreateHooks = nil
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"token": {Type: "http", Scheme: "bearer",
 			Description: "An API token, created with `threshold token create --user EMAIL`. Read-scoped tokens may only read."},
