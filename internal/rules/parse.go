@@ -29,7 +29,10 @@ func (p Problem) String() string {
 	var b strings.Builder
 	b.WriteString(p.File)
 	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
+		fmt.Fprintf(&b, ":%d", p.Line)
+		if p.Column > 0 {
+			fmt.Fprintf(&b, ":%d", p.Column)
+		}
 	}
 	b.WriteString(": ")
 	if p.Path != "" {
@@ -73,11 +76,6 @@ func Parse(name string, data []byte) (*File, error) {
 		p.errorf(nil, "", "empty file: want a mapping with version and rules")
 		return nil, &Error{p.problems}
 	}
-	tab, err := geo.Load()
-	if err != nil {
-		return nil, err
-	}
-	p.geo = tab
 	f := p.file(doc.Content[0])
 	if len(p.problems) > 0 {
 		return nil, &Error{p.problems}
@@ -466,6 +464,14 @@ func (p *parser) labels(n *yaml.Node, path string) map[string]string {
 
 func (p *parser) scope(n *yaml.Node, path string) []string {
 	list, _ := p.strList(n, path)
+	if p.geo == nil { // loaded on first use: most rules have no scope
+		tab, err := geo.Load()
+		if err != nil {
+			p.errorf(n, path, "%v", err)
+			return nil
+		}
+		p.geo = tab
+	}
 	var out []string
 	for i, s := range list {
 		c := strings.ToUpper(strings.TrimSpace(s))
@@ -621,7 +627,7 @@ func (p *parser) detectorCond(n *yaml.Node, path string, r *Rule) *DetectorCond 
 	if cfgNode != nil && r.Period.Valid() {
 		if err := c.detectConfig(r.Period).Validate(); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
-				p.errorf(cfgNode, join(path, "config"), "%s", strings.TrimSpace(line))
+				p.errorf(cfgNode, join(path, "config"), "%s", strings.TrimPrefix(strings.TrimSpace(line), "detect: config: "))
 			}
 		}
 	}

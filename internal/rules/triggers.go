@@ -241,6 +241,14 @@ func (e *evaluator) electionRule(ctx context.Context, r *Rule, countries []strin
 	return out, nil
 }
 
+// deathsPhrase is "1 death", "12 deaths".
+func deathsPhrase(n float64) string {
+	if n == 1 {
+		return "1 death"
+	}
+	return num(n) + " deaths"
+}
+
 // placeNameOf names a country.
 func (e *evaluator) placeNameOf(iso3 string) string {
 	return e.placeName(indicator.Place{Country: iso3})
@@ -324,8 +332,8 @@ func (e *evaluator) spreadAdmin1Rule(ctx context.Context, r *Rule, countries []s
 		}
 		v := evs.values[p][n-1]
 		place := e.placeName(p)
-		expl := fmt.Sprintf("violent events in %s in %s: %s (%s deaths), none in the %d months before, while %s had violence in %s",
-			place, label(r.Period, cur), num(v), num(drow[n-1]), c.QuietMonths, e.placeNameOf(p.Country), strings.Join(shown, ", "))
+		expl := fmt.Sprintf("violent events in %s in %s: %s (%s), none in the %d months before, while %s had violence in %s",
+			place, label(r.Period, cur), num(v), deathsPhrase(drow[n-1]), c.QuietMonths, e.placeNameOf(p.Country), strings.Join(shown, ", "))
 		if len(others) > len(shown) {
 			expl += fmt.Sprintf(" and %d more areas", len(others)-len(shown))
 		}
@@ -410,8 +418,8 @@ func (e *evaluator) spreadBorderRule(ctx context.Context, r *Rule, countries []s
 		f := alert.Firing{
 			Country: country, Window: win, Score: d,
 			Title: fmt.Sprintf("%s: %s", r.Name, place),
-			Explanation: fmt.Sprintf("violent events in %s in %s: %s (%s deaths), none in the %d months before, while its neighbours had violence in the last %d months: %s.",
-				place, label(r.Period, cur), num(v), num(d), c.QuietMonths, c.NeighbourMonths, strings.Join(hot, ", ")),
+			Explanation: fmt.Sprintf("violent events in %s in %s: %s (%s), none in the %d months before, while its neighbours had violence in the last %d months: %s.",
+				place, label(r.Period, cur), num(v), deathsPhrase(d), c.QuietMonths, c.NeighbourMonths, strings.Join(hot, ", ")),
 			Indicator: indicator.ViolentEvents,
 			Evidence:  evs.evidence(p, evidencePeriods),
 		}
