@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"token":      {runToken, "create, list and revoke API tokens"},
 		"audit":      {runAudit, "verify and list the audit log"},
 		"rules":      {runRules, "check, show, save and evaluate alert rules"},
+		"alerts":     {runAlerts, "list alerts and acknowledge, action, dismiss, resolve or assign them"},
 		"elections":  {runElections, "import and list the elections calendar"},
 		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed"},
 	}
