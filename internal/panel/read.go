@@ -67,7 +67,6 @@ func Read(ctx context.Context, r io.Reader, name string, codes *geo.Table) (*Fil
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			f.Rows++
@@ -76,8 +75,9 @@ func Read(ctx context.Context, r io.Reader, name string, codes *geo.Table) (*Fil
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		line, _ := cr.FieldPos(0) // rec has a field: csv never returns an empty record
 		if isBlank(rec) {
 			continue
 		}
