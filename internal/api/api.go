@@ -30,6 +30,7 @@ import (
 	"threshold/internal/ingest"
 	"threshold/internal/server"
 	"threshold/internal/store"
+	"threshold/internal/warning"
 )
 
 // Store is the data the API reads and writes. *store.DB implements it.
@@ -58,6 +59,13 @@ type Indicators interface {
 	Recompute(ctx context.Context, countries []string, from, to time.Time) (int, error)
 }
 
+// Changes brings everything derived from the events (indicators, alert
+// rules, alerts) up to date after an upload. *warning.Watcher implements
+// it.
+type Changes interface {
+	Changed(ctx context.Context, countries []string, from, to time.Time) (warning.Report, error)
+}
+
 // Deps are what the API needs. Store is required; zero fields take the
 // defaults given.
 type Deps struct {
@@ -66,6 +74,9 @@ type Deps struct {
 	Audit   Auditor // records ingests; nil records nothing (tests only)
 	// Indicators are recomputed for what an upload changed; nil skips it.
 	Indicators Indicators
+	// Changes, when set, replaces Indicators: indicators, then rules and
+	// alerts, for what an upload changed.
+	Changes Changes
 	// Alerts serves the alert inbox, lifecycle and silences; nil leaves
 	// those endpoints out.
 	Alerts Alerts

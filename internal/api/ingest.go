@@ -103,12 +103,11 @@ func (a *API) ingestUpload(ctx context.Context, in *ingestInput) (*ingestOutput,
 		a.log.WarnContext(ctx, "after ingest", "err", werr)
 	}
 	a.metrics.Ingested(sum)
-	if a.deps.Indicators != nil && len(sum.Touched) > 0 {
-		sp := sum.Touched.Span()
-		if _, rerr := a.deps.Indicators.Recompute(context.WithoutCancel(ctx), sum.Touched.Countries(), sp.From, sp.To); rerr != nil {
-			a.log.ErrorContext(ctx, "recompute indicators after an upload", "err", rerr)
+	if len(sum.Touched) > 0 {
+		if rerr := a.afterIngest(context.WithoutCancel(ctx), sum.Touched); rerr != nil {
+			a.log.ErrorContext(ctx, "after an upload", "err", rerr)
 			if err == nil {
-				err = &storeError{fmt.Errorf("ingested, but the indicators were not recomputed: %w", rerr)}
+				err = &storeError{fmt.Errorf("ingested, but %w", rerr)}
 			}
 		}
 	}
@@ -336,3 +335,20 @@ func (t taggedWriter) Finish(ctx context.Context, total ingest.Counts) error {
 func (t taggedWriter) Close() error { return tagStoreErr(t.w.Close()) }
 
 func (t taggedWriter) Touched() ingest.Touched { return t.w.Touched() }
+
+// afterIngest brings derived data up to date for what an upload changed:
+// through Deps.Changes (indicators, rules, alerts) or Deps.Indicators.
+func (a *API) afterIngest(ctx context.Context, t ingest.Touched) error {
+	sp := t.Span()
+	switch {
+	case a.deps.Changes != nil:
+		if _, err := a.deps.Changes.Changed(ctx, t.Countries(), sp.From, sp.To); err != nil {
+			return fmt.Errorf("the indicators or alerts were not brought up to date: %w", err)
+		}
+	case a.deps.Indicators != nil:
+		if _, err := a.deps.Indicators.Recompute(ctx, t.Countries(), sp.From, sp.To); err != nil {
+			return fmt.Errorf("the indicators were not recomputed: %w", err)
+		}
+	}
+	return nil
+}
