@@ -1,0 +1,466 @@
+// Package notify delivers alerts to their receivers' webhooks and mailboxes
+// through a durable job queue, and keeps a delivery log per alert.
+//
+// # Queue
+//
+// The queue is River (github.com/riverqueue/river), in the Threshold
+// database itself, on SQLite as on PostgreSQL: its river_* tables are
+// created and upgraded by New (rivermigrate, idempotent; on PostgreSQL
+// under an advisory lock so that servers starting together do not race),
+// next to the schema store.Migrate keeps. On SQLite River shares the
+// store's one write connection (store.DB.QueuePool): River, the ingest and
+// everything else queue for one writer instead of failing with
+// SQLITE_BUSY. On PostgreSQL it has a pgx pool of its own and wakes on
+// LISTEN/NOTIFY; on SQLite River's driver polls a notification table
+// every 50 ms.
+//
+// One job is one delivery: one alert message (alert id and lifecycle
+// event) to one receiver's webhook URL or email address. Its delivery id is
+// a hash of those five, stable across attempts and restarts, and sent to
+// webhooks as X-Threshold-Delivery and in emails as the Message-ID. A
+// second Enqueue of the same delivery is a no-op: River refuses a second
+// job with the same delivery id while the first is in its table (in any
+// state), and a job whose delivery the log already shows delivered or
+// failed does nothing, so an Enqueue after River cleaned the old job away
+// delivers nothing new either.
+//
+// Delivery is at least once: a process that dies after a webhook answered
+// 2xx but before the log records it delivers again when the job is
+// rescued. Receivers drop repeats by X-Threshold-Delivery.
+//
+// # Retries
+//
+// 2xx is delivered. 5xx, 408, 429, timeouts and network errors (connection
+// refused, DNS) are retried with exponential backoff (RetryBase doubled at
+// each attempt, at most RetryMax, with ±10% jitter) up to MaxAttempts,
+// then failed. Other statuses (3xx, 4xx) are permanent failures, as are a
+// malformed URL and a webhook whose SecretEnv names an unset variable: a
+// configuration error that no retry can mend; it is logged as failed with
+// the variable's name, never sent unsigned. For email, SMTP 5xx replies are
+// permanent and everything else is retried.
+//
+// # Webhooks
+//
+// A webhook gets a POST of a Payload as JSON: the alert.Message's fields
+// plus delivery_id, attempt and receiver, with the headers
+//
+//	Content-Type: application/json
+//	User-Agent: threshold
+//	X-Threshold-Delivery: <delivery id>
+//	X-Threshold-Timestamp: <Unix seconds when the attempt was signed>
+//	X-Threshold-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+//
+// The signature is present when the Webhook names a SecretEnv. Receivers
+// check it with Verify, which also rejects timestamps outside a tolerance
+// to stop replays; see Sign for the scheme.
+//
+// # Lifecycle
+//
+// New migrates and builds the Notifier; Enqueue works from then on, Start
+// starts working the queue, Stop waits for deliveries in flight (or, when
+// its context ends first, cancels them: they are retried by the next
+// Notifier on the database) and closes what New opened. Jobs are never
+// lost: they are rows in the database until delivered or failed.
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"threshold/internal/alert"
+	"threshold/internal/store"
+)
+
+var _ alert.Notifier = (*Notifier)(nil)
+
+// Defaults for Config's zero fields.
+const (
+	DefaultWebhookTimeout    = 10 * time.Second
+	DefaultMaxAttempts       = 12
+	DefaultRetryBase         = 10 * time.Second
+	DefaultRetryMax          = time.Hour
+	DefaultWorkers           = 8
+	DefaultFetchPollInterval = time.Second
+	DefaultFetchCooldown     = 10 * time.Millisecond
+)
+
+// queueName is the River queue deliveries go through.
+const queueName = "notify"
+
+// migrateLockID is the PostgreSQL advisory lock held while River's schema
+// is migrated.
+const migrateLockID = 0x7468726e6f746966 // "thrnotif"
+
+// Config configures a Notifier. Zero fields take the defaults.
+type Config struct {
+	// SMTP is the mail server emails go through; with an empty Host,
+	// email deliveries fail permanently ("no SMTP server configured").
+	SMTP SMTPConfig
+
+	// WebhookTimeout bounds one webhook attempt, connecting included.
+	WebhookTimeout time.Duration
+	// MaxAttempts is how many times a delivery is tried before it fails.
+	MaxAttempts int
+	// RetryBase is the wait after the first failed attempt; it doubles at
+	// each attempt up to RetryMax.
+	RetryBase, RetryMax time.Duration
+	// Workers is how many deliveries run at once.
+	Workers int
+	// FetchPollInterval is how often the queue looks for jobs without
+	// being woken; FetchCooldown is the least time between two looks.
+	FetchPollInterval, FetchCooldown time.Duration
+	// RescueAfter is how long a job may stay running (its process died)
+	// before it is retried; default River's (one hour).
+	RescueAfter time.Duration
+
+	// LookupEnv finds webhook secrets by variable name; nil is
+	// os.LookupEnv.
+	LookupEnv func(name string) (string, bool)
+	// HTTPClient sends webhooks; nil is a client of the Notifier's own
+	// that does not follow redirects.
+	HTTPClient *http.Client
+	// Now is the clock for signatures and the log; nil is time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.WebhookTimeout <= 0 {
+		c.WebhookTimeout = DefaultWebhookTimeout
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = DefaultRetryBase
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	if c.RetryMax < c.RetryBase {
+		c.RetryMax = c.RetryBase
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.FetchCooldown <= 0 {
+		c.FetchCooldown = DefaultFetchCooldown
+	}
+	if c.FetchPollInterval <= 0 {
+		c.FetchPollInterval = DefaultFetchPollInterval
+	}
+	if c.FetchPollInterval < c.FetchCooldown {
+		c.FetchPollInterval = c.FetchCooldown
+	}
+	if c.LookupEnv == nil {
+		c.LookupEnv = os.LookupEnv
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{
+			Transport: http.DefaultTransport.(*http.Transport).Clone(),
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse // a redirect is the receiver's misconfiguration
+			},
+		}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// queue is what the Notifier uses of a River client, whatever its driver's
+// transaction type.
+type queue interface {
+	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// Notifier delivers notifications through a durable queue. It implements
+// alert.Notifier.
+type Notifier struct {
+	db    *store.DB
+	cfg   Config
+	log   *slog.Logger
+	queue queue
+	close func() // closes what New opened
+}
+
+// New migrates River's schema in db (idempotent) and returns a Notifier
+// that can Enqueue at once and delivers once started.
+func New(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Notifier, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Notifier{db: db, cfg: cfg.withDefaults(), log: log, close: func() {}}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{n: n}); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	rc := &river.Config{
+		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: n.cfg.Workers}},
+		Workers:              workers,
+		Logger:               log,
+		MaxAttempts:          n.cfg.MaxAttempts,
+		RetryPolicy:          backoff{base: n.cfg.RetryBase, max: n.cfg.RetryMax},
+		FetchCooldown:        n.cfg.FetchCooldown,
+		FetchPollInterval:    n.cfg.FetchPollInterval,
+		JobTimeout:           n.cfg.WebhookTimeout + time.Minute, // email and the log's writes too
+		RescueStuckJobsAfter: n.cfg.RescueAfter,
+	}
+	sqliteDB, pgURL := db.QueuePool()
+	var err error
+	if sqliteDB != nil {
+		n.queue, err = newSQLiteQueue(ctx, sqliteDB, rc, log)
+	} else {
+		var pool *pgxpool.Pool
+		pool, n.queue, err = newPostgresQueue(ctx, pgURL, rc, log)
+		if pool != nil {
+			n.close = pool.Close
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return n, nil
+}
+
+func newSQLiteQueue(ctx context.Context, db *sql.DB, rc *river.Config, log *slog.Logger) (queue, error) {
+	driver := riversqlite.New(db)
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	// One write connection, BEGIN IMMEDIATE: migrations from two processes
+	// take turns.
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("migrate river schema: %w", err)
+	}
+	return river.NewClient(driver, rc)
+}
+
+func newPostgresQueue(ctx context.Context, url string, rc *river.Config, log *slog.Logger) (*pgxpool.Pool, queue, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue pool: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue pool %s: %w", store.MaskURL(url), err)
+	}
+	driver := riverpgxv5.New(pool)
+	fail := func(err error) (*pgxpool.Pool, queue, error) {
+		pool.Close()
+		return nil, nil, err
+	}
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	if err := migratePostgres(ctx, pool, m); err != nil {
+		return fail(fmt.Errorf("migrate river schema: %w", err))
+	}
+	c, err := river.NewClient(driver, rc)
+	if err != nil {
+		return fail(err)
+	}
+	return pool, c, nil
+}
+
+// migratePostgres migrates River's schema under an advisory lock, so that
+// servers starting together take turns. The lock is a session lock on a
+// connection of its own: River runs each migration in a transaction of its
+// own (one adds an enum value that the next uses, which PostgreSQL does
+// not allow within one transaction).
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool, m *rivermigrate.Migrator[pgx.Tx]) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLockID)); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockID))
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// Start starts delivering. Deliveries enqueued before, by this process or
+// an earlier one, are delivered too. Cancelling ctx later stops the
+// Notifier at once, cancelling deliveries in flight (they are retried);
+// Stop is the graceful way.
+func (n *Notifier) Start(ctx context.Context) error {
+	if err := n.queue.Start(ctx); err != nil {
+		return fmt.Errorf("notify: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops delivering: it waits for the deliveries in flight to end, or,
+// if ctx ends first, cancels them (they stay in the queue and are retried
+// by the next Notifier), then closes what New opened. A Notifier that was
+// never started just closes.
+func (n *Notifier) Stop(ctx context.Context) error {
+	defer n.close()
+	err := n.queue.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("notify: stop: %w", err)
+	}
+	n.log.WarnContext(ctx, "notify: deliveries still in flight at shutdown; cancelling them, they will be retried")
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := n.queue.StopAndCancel(hard); err != nil {
+		return fmt.Errorf("notify: stop: %w", err)
+	}
+	return nil
+}
+
+// Enqueue queues one delivery per webhook and per email address of each
+// notification's receiver. It is durable once it returns nil, and
+// idempotent: a delivery already enqueued (same alert, message event,
+// receiver, channel and target) is not enqueued again.
+func (n *Notifier) Enqueue(ctx context.Context, ns []alert.Notification) error {
+	var params []river.InsertManyParams
+	seen := map[string]bool{} // River refuses a batch with one unique key twice
+	for _, nt := range ns {
+		for _, a := range jobsFor(nt) {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				params = append(params, river.InsertManyParams{Args: a})
+			}
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	res, err := n.queue.InsertMany(ctx, params)
+	if err != nil {
+		return fmt.Errorf("notify: enqueue %d deliveries: %w", len(params), err)
+	}
+	now := n.cfg.Now()
+	for i, r := range res {
+		if r.UniqueSkippedAsDuplicate {
+			continue
+		}
+		a := params[i].Args.(deliveryArgs)
+		if _, err := n.db.AppendDelivery(ctx, a.entry(0, store.DeliveryQueued, now)); err != nil {
+			// The job is queued; only the log's first line is missing.
+			n.log.WarnContext(ctx, "notify: log queued delivery", "delivery", a.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// Log returns an alert's delivery log, oldest entry first.
+func (n *Notifier) Log(ctx context.Context, alertID int64) ([]store.Delivery, error) {
+	return n.db.Deliveries(ctx, alertID)
+}
+
+// deliveryArgs is one job: one message to one webhook or mailbox.
+type deliveryArgs struct {
+	ID        string        `json:"id" river:"unique"`
+	Receiver  string        `json:"receiver"`
+	Channel   string        `json:"channel"` // store.ChannelWebhook or store.ChannelEmail
+	Target    string        `json:"target"`  // URL or address
+	SecretEnv string        `json:"secret_env,omitempty"`
+	Message   alert.Message `json:"message"`
+}
+
+// Kind names the job kind in River's tables.
+func (deliveryArgs) Kind() string { return "threshold.delivery" }
+
+// InsertOpts makes deliveries unique by delivery id in every job state.
+func (deliveryArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue: queueName,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
+				rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
+				rivertype.JobStateRunning, rivertype.JobStateScheduled,
+			},
+		},
+	}
+}
+
+// entry is the delivery log entry for an attempt of a.
+func (a deliveryArgs) entry(attempt int, status string, at time.Time) store.Delivery {
+	return store.Delivery{
+		AlertID: a.Message.AlertID, DeliveryID: a.ID, Event: a.Message.Event, Receiver: a.Receiver,
+		Channel: a.Channel, Target: a.Target, Attempt: attempt, Status: status, At: at,
+	}
+}
+
+// jobsFor returns the deliveries of one notification.
+func jobsFor(nt alert.Notification) []deliveryArgs {
+	var out []deliveryArgs
+	add := func(channel, target, secretEnv string) {
+		out = append(out, deliveryArgs{
+			ID:       DeliveryID(nt.Message.AlertID, nt.Message.Event, nt.Receiver.Name, channel, target),
+			Receiver: nt.Receiver.Name, Channel: channel, Target: target, SecretEnv: secretEnv, Message: nt.Message,
+		})
+	}
+	for _, w := range nt.Receiver.Webhooks {
+		add(store.ChannelWebhook, w.URL, w.SecretEnv)
+	}
+	for _, e := range nt.Receiver.Emails {
+		add(store.ChannelEmail, e, "")
+	}
+	return out
+}
+
+// DeliveryID is the stable id of one delivery: the first 128 bits, in
+// hex, of the SHA-256 of its alert id, message event, receiver, channel
+// and target.
+func DeliveryID(alertID int64, event, receiver, channel, target string) string {
+	h := sha256.New()
+	for _, s := range []string{strconv.FormatInt(alertID, 10), event, receiver, channel, target} {
+		h.Write([]byte(strconv.Itoa(len(s)))) // length-prefixed: no two keys hash the same input
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// backoff is the retry policy: base doubled at each attempt, at most max,
+// with ±10% jitter so that deliveries failing together do not retry
+// together.
+type backoff struct{ base, max time.Duration }
+
+// NextRetry implements river.ClientRetryPolicy.
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(b.delay(job.Attempt))
+}
+
+func (b backoff) delay(attempt int) time.Duration {
+	d := b.base
+	for i := 1; i < attempt && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+}
