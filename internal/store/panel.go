@@ -401,3 +401,37 @@ func (db *DB) PanelRejects(ctx context.Context, file string) ([]PanelReject, err
 	}
 	return out, rows.Err()
 }
+
+// PanelVersion is a value a later file replaced.
+type PanelVersion struct {
+	panel.Value
+	File       string `json:"file"`        // the file it came from
+	ReplacedBy string `json:"replaced_by"` // the file that replaced it
+}
+
+// PanelValueVersions lists the replaced values of one key, oldest first.
+func (db *DB) PanelValueVersions(ctx context.Context, k panel.Key) ([]PanelVersion, error) {
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(`SELECT v.value, v.text, v.line, f.name, r.name
+		FROM panel_value_versions v JOIN panel_files f ON f.id = v.file_id JOIN panel_files r ON r.id = v.replaced_by
+		WHERE v.dataset = ? AND v.variable = ? AND v.iso3 = ? AND v.code = ? AND v.year = ? ORDER BY v.id`),
+		k.Dataset, k.Variable, k.ISO3, k.Code, k.Year)
+	if err != nil {
+		return nil, fmt.Errorf("panel value versions: %w", err)
+	}
+	defer rows.Close()
+	out := []PanelVersion{}
+	for rows.Next() {
+		var (
+			p     PanelVersion
+			value sql.NullFloat64
+			text  sql.NullString
+		)
+		if err := rows.Scan(&value, &text, &p.Line, &p.File, &p.ReplacedBy); err != nil {
+			return nil, fmt.Errorf("panel value versions: %w", err)
+		}
+		p.Dataset, p.Variable, p.ISO3, p.Code, p.Year = k.Dataset, k.Variable, k.ISO3, k.Code, k.Year
+		p.Num, p.Text, p.Missing = value.Float64, text.String, !value.Valid && !text.Valid
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -97,6 +97,14 @@ func TestImportPanelIdempotentAndVersioned(t *testing.T) {
 			t.Errorf("Rwanda 1994 after the revision = %+v", got)
 		}
 
+		vers, err := db.PanelValueVersions(ctx, panel.Key{Dataset: "ewp-base", Variable: "mk_onset_count", ISO3: "RWA", Code: 517, Year: 1994})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vers) != 1 || vers[0].Num != 1 || vers[0].File != "basedata2025_4august2025.csv" || vers[0].ReplacedBy != "basedata-revised.csv" || vers[0].Line != got[1].Line {
+			t.Errorf("versions of Rwanda 1994 mk_onset_count = %+v, want the published 1 replaced by the revision", vers)
+		}
+
 		ds, err := db.PanelDatasets(ctx)
 		if err != nil {
 			t.Fatal(err)
