@@ -20,6 +20,20 @@
 // between releases, and a conflict-year table read from one release must not
 // be patched with another's rows.
 //
+// # Countries
+//
+// A state number resolves through geo for the year of its row: the state
+// in the list on 1 July, else 31 December, else 1 January. Two fallbacks:
+// a GW number the code table does not know is read as the COW number of
+// the same state (Gleditsch's microstates carry their COW numbers: 54
+// Dominica, 403 São Tomé and Príncipe), and a number whose state was not in
+// the list that year resolves to its state's latest meaning, because WDI,
+// EWP and UCDP record territories before independence under the later
+// state's number (COW 702 Tajikistan in 1960, GW 540 Angola in 1961). A
+// number the table does not know at all (Czechoslovakia, 315; Monaco, GW
+// 221; Hyderabad, GW 751; nineteenth-century states) is a rejected row;
+// WDI's regional aggregates (no number, ISO-like codes such as ARB) too.
+//
 // # Conflict-year and dyad-year sources
 //
 // ACD has one row per conflict and year; its gwno_loc lists the countries
@@ -35,7 +49,8 @@
 // # Roles
 //
 // Each variable has a Role. Outcome columns hold what happened in the
-// row's own year; FutureOutcome columns (the EWP predictors' mk_onset_1,
+// row's own year (EWP's mk_onset, ACD's conflicts: what targets are built
+// from; a lag of them may be a feature); FutureOutcome columns (the EWP predictors' mk_onset_1,
 // mk_onset_2, mk_onset_1or2) what happened later, and Forecast columns
 // (the FOOS file's risk_prev, ...) a published forecast. Feature code must
 // refuse the last two as inputs: Role.Leaks reports them.
@@ -45,7 +60,9 @@
 // A row that cannot be read (wrong column count, a number that is not one,
 // a year out of range, a country the code table does not know) becomes a
 // Reject naming file, line, column and reason, and the rest of the file is
-// stored; ACD and BRD files are refused instead (above). Importing the same
+// stored; ACD and BRD files are refused instead (above), except for a
+// location the code table does not know, which is left out of its row's
+// list and noted as a partial reject. Importing the same
 // file again changes nothing; a different file of the same dataset updates
 // values whose content differs and keeps the replaced ones (the store's
 // panel_value_versions).
