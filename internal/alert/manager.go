@@ -147,8 +147,10 @@ type Result struct {
 	Groups []Group `json:"groups"`
 }
 
-// maxAttempts bounds Process's retries after a concurrent change.
-const maxAttempts = 3
+// maxAttempts bounds Process's retries after a concurrent change. Each
+// round of contending writers lets at least one commit, so this many
+// evaluations of the same alerts at once all get through.
+const maxAttempts = 5
 
 // Process takes one evaluation's firings and what it evaluated:
 //
@@ -187,6 +189,11 @@ func (m *Manager) Process(ctx context.Context, firings []Firing, ev Evaluated, n
 			break
 		}
 		m.log.InfoContext(ctx, "alerts changed concurrently; processing again", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("process %d firings: %w", len(firings), err)
