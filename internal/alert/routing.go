@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -69,6 +70,15 @@ func DefaultRoutesYAML() []byte { return slices.Clone(defaultRoutes) }
 // per regional desk, without subscribers.
 func DefaultRouting() (*Routing, error) {
 	return ParseRoutes("routes.yaml (embedded)", defaultRoutes)
+}
+
+// ReadRoutes reads and parses the routing file at path.
+func ReadRoutes(path string) (*Routing, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read routing file: %w", err)
+	}
+	return ParseRoutes(path, b)
 }
 
 // Receiver returns the receiver with the given name.

@@ -12,6 +12,7 @@ import (
 
 	"threshold/internal/alert"
 	"threshold/internal/audit"
+	"threshold/internal/geo"
 	"threshold/internal/store"
 )
 
@@ -23,6 +24,7 @@ usage: threshold alerts [--db DB] [--json] [--state S] [--country C] [--all] [--
        threshold alerts dismiss ID --reason TEXT [--db DB]
        threshold alerts resolve ID [--reason TEXT] [--db DB]
        threshold alerts assign ID --to EMAIL [--db DB]
+       threshold alerts routes [FILE] [--country C] [--severity S]
 
 Alerts lists the alert inbox, newest first: the open alerts (not
 resolved), or with --all every alert, or those in the states --state
@@ -38,6 +40,10 @@ A dismissal needs --reason and an action --note saying what was done;
 resolve takes an optional --reason as its closing note. Each change is
 recorded in the alert's history and the audit log as "cli:" and your
 operating system user.
+
+Routes checks a routing file (without FILE, the embedded default),
+reporting every problem with its line, and prints the receivers each
+country's alerts go to, or only those of --country.
 `
 
 func runAlerts(ctx context.Context, args []string, env *Env) error {
@@ -45,6 +51,8 @@ func runAlerts(ctx context.Context, args []string, env *Env) error {
 		switch args[0] {
 		case "show", "ack", "action", "dismiss", "resolve", "assign":
 			return runAlertChange(ctx, args[0], args[1:], env)
+		case "routes":
+			return runAlertRoutes(args[1:], env)
 		}
 	}
 	fs := newFlags("alerts", alertsHelp, env)
@@ -223,6 +231,52 @@ func printAlert(env *Env, a alert.Alert, h []alert.Transition) error {
 	fmt.Fprintln(tw, "\nAT\tACTION\tFROM\tTO\tBY\tNOTE")
 	for _, x := range h {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.At.UTC().Format("2006-01-02 15:04"), x.Action, dash(string(x.From)), x.To, x.Actor, x.Note)
+	}
+	return tw.Flush()
+}
+
+func runAlertRoutes(args []string, env *Env) error {
+	fs := newFlags("alerts routes", alertsHelp, env)
+	country := fs.String("country", "", "only this country (ISO alpha-3)")
+	severity := fs.String("severity", "warning", "the alerts' severity")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usageError{"alerts routes takes at most one file"}
+	}
+	sev, err := alert.ParseSeverity(*severity)
+	if err != nil {
+		return usageError{"--severity: " + err.Error()}
+	}
+	var r *alert.Routing
+	if fs.NArg() == 1 {
+		r, err = alert.ReadRoutes(fs.Arg(0))
+	} else {
+		r, err = alert.DefaultRouting()
+	}
+	if err != nil {
+		return err
+	}
+	g, err := geo.Load()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COUNTRY\tNAME\tREGION\tRECEIVERS")
+	for _, c := range g.Countries() {
+		if *country != "" && !strings.EqualFold(*country, c.ISO3) {
+			continue
+		}
+		var names []string
+		for _, rc := range r.Match(alert.Alert{Country: c.ISO3, Severity: sev}) {
+			names = append(names, rc.Name)
+		}
+		region := c.IntermediateRegion
+		if region == "" {
+			region = dash(c.Subregion)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ISO3, c.Name, region, strings.Join(names, ", "))
 	}
 	return tw.Flush()
 }

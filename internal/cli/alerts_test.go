@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,5 +99,30 @@ func TestAlertsCommand(t *testing.T) {
 	}
 	if strings.Join(acts, " ") != "alert.assign alert.resolve alert.dismiss alert.acknowledge" {
 		t.Errorf("audited %v", acts)
+	}
+}
+
+func TestAlertsRoutesCommand(t *testing.T) {
+	out := mustRun(t, "alerts", "routes", "--country", "caf", "--severity", "critical")
+	if !strings.Contains(out, "CAF") || !strings.Contains(out, "crisis-centre, africa-central-east-desk") || strings.Contains(out, "MEX") {
+		t.Errorf("routes --country caf:\n%s", out)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(mustRun(t, "alerts", "routes"), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	if len(lines) < 250 || !strings.HasSuffix(lines["MEX"], "americas-desk") || !strings.HasSuffix(lines["NGA"], "africa-west-desk") {
+		t.Errorf("routes: %d lines, MEX %q, NGA %q", len(lines), lines["MEX"], lines["NGA"])
+	}
+	bad := filepath.Join(t.TempDir(), "routes.yaml")
+	if err := os.WriteFile(bad, []byte("receivers: [{name: a}]\nroute:\n  receiver: a\n  routes: [{receiver: b, region: Afrika}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(t, "alerts", "routes", bad)
+	if code != 1 || !strings.Contains(errs, "routes.yaml:4: route.routes[0].receiver: unknown receiver \"b\"") ||
+		!strings.Contains(errs, "route.routes[0].region[0]: unknown region \"Afrika\"") {
+		t.Errorf("routes on a bad file: exit %d\n%s", code, errs)
 	}
 }
