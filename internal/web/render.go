@@ -57,6 +57,9 @@ type view struct {
 	User  *auth.Principal // nil when signed out
 	Path  string          // the request's path, for the navigation
 	Page  any
+	// AlertsNav: the alert pages are registered and the user may read
+	// them, so the navigation links to the inbox.
+	AlertsNav bool
 }
 
 // render executes a page into a buffer first, so that a template error
@@ -70,6 +73,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	var buf bytes.Buffer
 	v := view{Title: title, User: server.PrincipalFrom(r.Context()), Path: r.URL.Path, Page: data}
+	v.AlertsNav = h.Alerts != nil && v.User != nil && alertReaders.Check(v.User) == nil
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.Log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

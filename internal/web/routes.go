@@ -5,6 +5,17 @@ import (
 	"threshold/internal/server"
 )
 
+// Alerts are confidential, as in the API: partners and mediation experts
+// do not see the inbox. Desks read and decide; silences, which mute
+// warnings for everyone, are for admins and analysts; the rules, for
+// admins to change.
+var (
+	alertReaders  = auth.Allow(auth.Admin, auth.Analyst, auth.DeskOfficer)
+	alertDeciders = auth.AllowWrite(auth.Admin, auth.Analyst, auth.DeskOfficer)
+	silencers     = auth.AllowWrite(auth.Admin, auth.Analyst)
+	rulesEditors  = auth.AllowWrite(auth.Admin)
+)
+
 // routes registers every page with the roles that may use it.
 func (h *handler) routes(rs *server.Routes) {
 	everyone := auth.Everyone()
@@ -25,6 +36,21 @@ func (h *handler) routes(rs *server.Routes) {
 	rs.HandleFunc("POST", "/admin/users/{id}/disable", adminWrite, h.handle(h.disableUser))
 	rs.HandleFunc("GET", "/admin/orgs", admin, h.handle(h.orgsPage))
 	rs.HandleFunc("POST", "/admin/orgs", adminWrite, h.handle(h.addOrg))
+
+	if h.Alerts != nil {
+		rs.HandleFunc("GET", "/alerts", alertReaders, h.handle(h.alertsPage))
+		rs.HandleFunc("GET", "/alerts/{id}", alertReaders, h.handle(h.alertPage))
+		for _, act := range alertActions {
+			rs.HandleFunc("POST", "/alerts/{id}/"+string(act), alertDeciders, h.handle(h.changeAlert(act)))
+		}
+		rs.HandleFunc("GET", "/silences", alertReaders, h.handle(h.silencesPage))
+		rs.HandleFunc("POST", "/silences", silencers, h.handle(h.addSilence))
+		rs.HandleFunc("POST", "/silences/{id}/expire", silencers, h.handle(h.expireSilence))
+	}
+	if h.Rules != nil {
+		rs.HandleFunc("GET", "/rules", alertReaders, h.handle(h.rulesPage))
+		rs.HandleFunc("POST", "/rules", rulesEditors, h.handle(h.editRules))
+	}
 
 	rs.HandleErrorPages(h.errorPage)
 }

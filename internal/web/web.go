@@ -23,6 +23,8 @@ import (
 	"log/slog"
 	"time"
 
+	"threshold/internal/alert"
+	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/event"
 	"threshold/internal/geo"
@@ -64,12 +66,68 @@ type Directory interface {
 	AddOrg(ctx context.Context, by auth.Actor, name string) (auth.Org, error)
 }
 
+// Alerts is the alert inbox, the alerts' lifecycle and the silences.
+// *alert.Manager implements it. actor is who makes a change, for the
+// alert's history and the audit log.
+type Alerts interface {
+	Groups(ctx context.Context, q alert.Query) ([]alert.Group, error)
+	Get(ctx context.Context, id int64) (alert.Alert, []alert.Transition, error)
+	Acknowledge(ctx context.Context, id int64, actor alert.Actor) (alert.Alert, error)
+	Assign(ctx context.Context, id int64, actor alert.Actor, assignee string) (alert.Alert, error)
+	Action(ctx context.Context, id int64, actor alert.Actor, note string) (alert.Alert, error)
+	Dismiss(ctx context.Context, id int64, actor alert.Actor, reason string) (alert.Alert, error)
+	Resolve(ctx context.Context, id int64, actor alert.Actor, note string) (alert.Alert, error)
+	AddSilence(ctx context.Context, actor alert.Actor, s alert.Silence) (alert.Silence, error)
+	Silences(ctx context.Context, q alert.SilenceQuery) ([]alert.Silence, error)
+	ExpireSilence(ctx context.Context, actor alert.Actor, id int64) (alert.Silence, error)
+}
+
+// RulesStore keeps the versions of the alert rules file. *store.DB
+// implements it. ActiveRules is store.ErrNotFound while none was saved
+// (the embedded default rules are then active).
+type RulesStore interface {
+	ActiveRules(ctx context.Context) (store.RulesVersion, error)
+	RulesHistory(ctx context.Context) ([]store.RulesVersion, error)
+	SaveRules(ctx context.Context, body, author string, at time.Time) (store.RulesVersion, error)
+}
+
+// EventLookup finds one event by its key, or store.ErrNotFound.
+// *store.DB implements it.
+type EventLookup interface {
+	Event(ctx context.Context, k event.Key) (event.Stored, error)
+}
+
+// DeliveryLog is the delivery log of each alert, oldest entry first.
+// *notify.Notifier implements it.
+type DeliveryLog interface {
+	Log(ctx context.Context, alertID int64) ([]store.Delivery, error)
+}
+
+// Auditor records changes and reads of confidential records in the audit
+// log. *audit.Log implements it.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Entry) error
+}
+
 // Deps is what the dashboard needs from the rest of the program.
 type Deps struct {
 	Data  Reader
 	Auth  Authenticator
 	Admin Directory
 	Geo   *geo.Table
+	// Alerts adds the alert inbox, the alert pages and the silences page;
+	// nil leaves them out.
+	Alerts Alerts
+	// Rules adds the rules page; nil leaves it out. It needs Audit, which
+	// records every save.
+	Rules RulesStore
+	// Events shows an alert's triggering events; nil lists their keys
+	// only.
+	Events EventLookup
+	// Deliveries shows each alert's delivery log; nil leaves it out.
+	Deliveries DeliveryLog
+	// Audit records rules saves and reads of alerts; nil records no reads.
+	Audit Auditor
 	Log   *slog.Logger     // nil discards
 	Now   func() time.Time // the clock; nil means time.Now
 	// SecureCookie marks the session cookie Secure even on plain HTTP
@@ -99,6 +157,8 @@ func Register(routes *server.Routes, deps Deps) error {
 		return errors.New("web: Deps.Admin is nil")
 	case deps.Geo == nil:
 		return errors.New("web: Deps.Geo is nil")
+	case deps.Rules != nil && deps.Audit == nil:
+		return errors.New("web: Deps.Rules is set without Deps.Audit: saves of the rules must be audited")
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
