@@ -644,3 +644,40 @@ func TestQueries(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkProcess measures one evaluation's firings for every country in
+// the code table (about 250): opening them, then updating them.
+func BenchmarkProcess(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			var db *store.DB
+			if name == "sqlite" {
+				db, _ = storetest.SQLite(b)
+			} else {
+				db, _ = storetest.Postgres(b)
+			}
+			m, err := alert.NewManager(alert.Options{Store: db, Notifier: &fakeNotifier{}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var fs []alert.Firing
+			for _, c := range countries(b) {
+				fs = append(fs, firing("fatalities-surge", c, "", alert.Warning, "2024-02"))
+			}
+			ctx := context.Background()
+			start := time.Now()
+			res, err := m.Process(ctx, fs, alert.Evaluated{}, t0)
+			if err != nil || len(res.Opened) != len(fs) {
+				b.Fatalf("open: %d, %v", len(res.Opened), err)
+			}
+			openMS := float64(time.Since(start).Microseconds()) / 1000
+			for b.Loop() {
+				if _, err := m.Process(ctx, fs, alert.Evaluated{}, t0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(fs)), "firings/op")
+			b.ReportMetric(openMS, "open-ms")
+		})
+	}
+}

@@ -9,7 +9,8 @@ import (
 // Silence mutes new alerts that match it while it is active: they are
 // stored, with SilencedBy set, but nobody is notified. A silence never
 // touches alerts that are already open, and never hides an alert from
-// the inbox.
+// the inbox; an alert muted when it opened stays muted for its whole
+// episode, even after the silence expires.
 type Silence struct {
 	ID        int64     `json:"id"`
 	Matchers  Matchers  `json:"matchers"`
