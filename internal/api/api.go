@@ -80,6 +80,9 @@ type Deps struct {
 	// Alerts serves the alert inbox, lifecycle and silences; nil leaves
 	// those endpoints out.
 	Alerts Alerts
+	// Deliveries serves alerts' delivery logs; nil leaves that endpoint
+	// out.
+	Deliveries Deliveries
 
 	Log *slog.Logger // nil discards
 	Geo *geo.Table   // country codes; nil loads the embedded table
@@ -175,6 +178,9 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	if deps.Alerts != nil {
 		a.registerAlerts()
 		a.registerSilences()
+	}
+	if deps.Deliveries != nil {
+		a.registerDeliveries()
 	}
 	return a, nil
 }
