@@ -136,8 +136,9 @@ type Result struct {
 	Updated  []Alert `json:"updated"`  // open alerts that fired again
 	Cleared  []Alert `json:"cleared"`  // open alerts evaluated that did not fire
 	Resolved []Alert `json:"resolved"` // cleared alerts resolved automatically
-	// Stale counts firings for windows an already resolved alert of the
-	// same rule and place covered: a replayed evaluation.
+	// Stale counts firings of a replayed evaluation, which change
+	// nothing: for a window that a resolved alert of the same rule and
+	// place covered, or older than its open alert's window.
 	Stale int `json:"stale"`
 	// Notified counts alerts handed to the Notifier, earlier pending ones
 	// included.
@@ -155,7 +156,8 @@ const maxAttempts = 5
 // Process takes one evaluation's firings and what it evaluated:
 //
 //   - A firing whose fingerprint (rule and place) matches an alert that
-//     is not resolved updates it: last seen, score, window end, title,
+//     is not resolved updates it, unless its window ends before the
+//     alert's (a replay, counted as stale): last seen, score, window end, title,
 //     explanation, evidence and events; its severity only ever rises; a
 //     cleared alert that fires again loses ClearedAt.
 //   - Any other firing opens a new alert, in state firing, routed by the
@@ -289,6 +291,12 @@ func (m *Manager) process(ctx context.Context, firings []Firing, ev Evaluated, n
 		fp := f.Fingerprint()
 		fired[fp] = true
 		if a, ok := byFP[fp]; ok {
+			if f.Window.End.Before(a.Window.End) {
+				// A replay of an older evaluation: the alert already
+				// holds newer evidence.
+				res.Stale++
+				continue
+			}
 			w := Write{Alert: a}
 			update(&w, f, now)
 			ws, kinds = append(ws, w), append(kinds, "updated")

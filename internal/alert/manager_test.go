@@ -200,6 +200,11 @@ func TestProcessDeduplicates(t *testing.T) {
 		if a := res.Updated[0]; a.Severity != alert.Critical {
 			t.Errorf("after a critical firing: severity %s", a.Severity)
 		}
+		// Replaying the older evaluation changes nothing.
+		res = e.process(t, fs[:1], alert.Evaluated{})
+		if len(res.Updated) != 0 || res.Stale != 1 {
+			t.Errorf("older window: updated %d, stale %d; want 0, 1", len(res.Updated), res.Stale)
+		}
 		_, h, err := e.m.Get(ctx, caf.ID)
 		if err != nil {
 			t.Fatal(err)
