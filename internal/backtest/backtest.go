@@ -4,8 +4,10 @@
 //
 // # Replay
 //
-// Run evaluates the rules (rules.Evaluate) at the end of every month, with
-// only the data known then: indicator values of periods over by that day
+// Run evaluates the rules (rules.Evaluate) at the end of every month (a
+// rule of a shorter period as of the end of its last whole period before
+// the month end, e.g. the Sunday before for a weekly rule), with only the
+// data known then: indicator values of periods over by that day
 // and events that started by it (the election calendar is read ahead, as
 // elections are scheduled in advance). The data are read from the store
 // once, each indicator on first use, and sliced in memory month by month.
@@ -172,6 +174,46 @@ func Baseline() *rules.File {
 	}}}
 }
 
+// periodRules are the rules of one period kind.
+type periodRules struct {
+	kind indicator.Kind
+	file *rules.File
+}
+
+// byPeriod splits f by the rules' periods (month when unset), longest
+// first, so that each group is evaluated as of the end of its last whole
+// period.
+func byPeriod(f *rules.File) []periodRules {
+	var out []periodRules
+	kinds := indicator.Kinds()
+	for i := len(kinds) - 1; i >= 0; i-- {
+		g := &rules.File{Version: f.Version}
+		for _, r := range f.Rules {
+			if k := r.Period; k == kinds[i] || k == "" && kinds[i] == indicator.Month {
+				g.Rules = append(g.Rules, r)
+			}
+		}
+		if len(g.Rules) > 0 {
+			out = append(out, periodRules{kinds[i], g})
+		}
+	}
+	return out
+}
+
+// lastWhole returns the last day of the last period of kind k that is over
+// by the end of day: day itself when it ends its period, else the day
+// before its period. Rules evaluated at a month end look at their period
+// containing AsOf, and a week still running is not known whole: a weekly
+// rule is evaluated as of the Sunday before, so a monthly replay looks at
+// one week a month.
+func lastWhole(k indicator.Kind, day time.Time) time.Time {
+	start := k.Start(day)
+	if k.Next(start).Equal(day.AddDate(0, 0, 1)) {
+		return day
+	}
+	return start.AddDate(0, 0, -1)
+}
+
 // Definition returns the definitions a report is scored by, in words.
 func Definition(e EpisodeRule, h Horizon) string {
 	places := "the country or one of its admin-1 areas"
@@ -250,8 +292,18 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 		f   *rules.File
 		out *[]Alert
 	}{{opts.Rules, &ruleAlerts}, {Baseline(), &baseAlerts}} {
-		as, err := Replay(ctx, first, to, opts.Workers, func(ctx context.Context, asOf time.Time) ([]alert.Firing, error) {
-			return rules.Evaluate(ctx, mem.at(asOf), rs.f, rules.Scope{Countries: opts.Countries, AsOf: asOf})
+		groups := byPeriod(rs.f)
+		as, err := Replay(ctx, first, to, opts.Workers, func(ctx context.Context, monthEnd time.Time) ([]alert.Firing, error) {
+			var out []alert.Firing
+			for _, g := range groups {
+				asOf := lastWhole(g.kind, monthEnd)
+				fs, err := rules.Evaluate(ctx, mem.at(asOf), g.file, rules.Scope{Countries: opts.Countries, AsOf: asOf})
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, fs...)
+			}
+			return out, nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("backtest %s: %w", rs.f.Version, err)

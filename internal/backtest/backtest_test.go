@@ -410,3 +410,54 @@ func TestRunBaselineOnSyntheticSeries(t *testing.T) {
 		t.Errorf("data %s..%s, %d countries; want 1995-01..2001-12, 2", r.DataStart, r.DataEnd, r.Countries)
 	}
 }
+
+func TestLastWhole(t *testing.T) {
+	for _, tt := range []struct {
+		kind     indicator.Kind
+		day      string
+		want     string
+		describe string
+	}{
+		{indicator.Month, "2001-01-31", "2001-01-31", "a month end ends its month"},
+		{indicator.Month, "2001-02-27", "2001-01-31", "mid-month: the month before"},
+		{indicator.Week, "2001-01-31", "2001-01-28", "a Wednesday: the Sunday before"},
+		{indicator.Week, "2001-09-30", "2001-09-30", "a Sunday ends its ISO week"},
+		{indicator.Day, "2001-02-28", "2001-02-28", "a day is always whole"},
+	} {
+		if got := lastWhole(tt.kind, day(tt.day)); !got.Equal(day(tt.want)) {
+			t.Errorf("%s: lastWhole(%s, %s) = %s, want %s", tt.describe, tt.kind, tt.day, got.Format(time.DateOnly), tt.want)
+		}
+	}
+}
+
+func TestRunEvaluatesWeeklyRulesAsOfTheirLastWholeWeek(t *testing.T) {
+	// Synthetic: deaths in CAF in the ISO week of Monday 22 January 2001
+	// (over on Sunday the 28th) and in the week of Monday 26 February
+	// (running to 4 March, so not whole at the end of February). A weekly
+	// rule on deaths raises one alert, at the end of January.
+	week := func(start string, v float64) indicator.Value {
+		return indicator.Value{Place: indicator.Place{Country: "CAF"}, Kind: indicator.Week, Start: day(start), Name: indicator.FatalitiesBest, Value: v}
+	}
+	st := &fakeStore{values: []indicator.Value{
+		week("2001-01-22", 3), week("2001-02-26", 5),
+		{Place: indicator.Place{Country: "CAF"}, Kind: indicator.Month, Start: day("1995-01"), Name: indicator.Events, Value: 1},
+	}, loads: map[string]int{}}
+	f := &rules.File{Version: "weekly", Rules: []rules.Rule{{
+		ID: "weekly-deaths", Name: "Deaths this week", Severity: alert.Warning, Level: rules.CountryLevel, Period: indicator.Week,
+		Indicator: &rules.IndicatorCond{Name: indicator.FatalitiesBest, Op: rules.GE, Value: 1, For: 1},
+	}}}
+	r, err := Run(context.Background(), st, Options{From: day("2001-01"), To: day("2001-03"), Rules: f, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range r.AllAlerts() {
+		got = append(got, a.Rule+" "+a.AsOf.Format(time.DateOnly))
+	}
+	// At the end of February the last whole week is 19-25 February, at
+	// the end of March 19-25 March: neither had deaths. The week of 26
+	// February is never looked at: monthly replays sample one week a month.
+	if want := []string{"weekly-deaths 2001-01-31"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alerts %v, want %v", got, want)
+	}
+}
