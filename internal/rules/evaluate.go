@@ -43,6 +43,9 @@ func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing
 	}
 	y, m, d := s.AsOf.Date()
 	e := &evaluator{src: src, file: f, asOf: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), geo: tab}
+	if err := e.prefetch(ctx, s.Countries); err != nil {
+		return nil, fmt.Errorf("evaluate rules: %w", err)
+	}
 	var out []alert.Firing
 	for i := range f.Rules {
 		r := &f.Rules[i]
@@ -100,6 +103,98 @@ type evaluator struct {
 	file *File
 	asOf time.Time
 	geo  *geo.Table
+	memo map[indicator.Kind]*prefetched
+}
+
+// prefetched holds the indicator values of one period kind that the rules
+// need, read in one query.
+type prefetched struct {
+	countries map[string]bool // nil: all
+	from      time.Time       // the first period start read
+	byName    map[string][]indicator.Value
+}
+
+// prefetch reads, for each period kind the rules use, every indicator they
+// need over the longest span any of them looks at, in one query per kind,
+// so that a Source scans its indicators once per kind and evaluation
+// rather than once per rule. series falls back to its own query for what
+// this does not cover (a border rule's neighbours outside the scope).
+func (e *evaluator) prefetch(ctx context.Context, countries []string) error {
+	type need struct {
+		names   map[string]bool
+		periods int
+	}
+	needs := map[indicator.Kind]*need{}
+	for i := range e.file.Rules {
+		r := &e.file.Rules[i]
+		names, periods := r.span()
+		if len(names) == 0 {
+			continue
+		}
+		n := needs[r.Period]
+		if n == nil {
+			n = &need{names: map[string]bool{}}
+			needs[r.Period] = n
+		}
+		for _, name := range names {
+			n.names[name] = true
+		}
+		n.periods = max(n.periods, periods)
+	}
+	e.memo = map[indicator.Kind]*prefetched{}
+	for k, n := range needs {
+		cur := k.Start(e.asOf)
+		from := cur
+		for range n.periods - 1 {
+			from = k.Start(from.AddDate(0, 0, -1))
+		}
+		q := IndicatorQuery{Countries: countries, Kind: k, From: from, To: cur}
+		for name := range n.names {
+			q.Names = append(q.Names, name)
+		}
+		slices.Sort(q.Names)
+		vs, err := e.src.RuleIndicators(ctx, q)
+		if err != nil {
+			return err
+		}
+		p := &prefetched{from: from, byName: map[string][]indicator.Value{}}
+		if countries != nil {
+			p.countries = map[string]bool{}
+			for _, c := range countries {
+				p.countries[strings.ToUpper(c)] = true
+			}
+		}
+		for _, v := range vs {
+			p.byName[v.Name] = append(p.byName[v.Name], v)
+		}
+		for name := range n.names {
+			if p.byName[name] == nil {
+				p.byName[name] = []indicator.Value{}
+			}
+		}
+		e.memo[k] = p
+	}
+	return nil
+}
+
+// covers reports whether the prefetched values answer a query for name
+// over periods from on, for the countries (nil: all).
+func (p *prefetched) covers(name string, from time.Time, countries []string) bool {
+	if _, ok := p.byName[name]; !ok || from.Before(p.from) {
+		return false
+	}
+	if p.countries == nil {
+		return true
+	}
+	if countries == nil {
+		return false
+	}
+	for _, c := range countries {
+		if !p.countries[c] {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *evaluator) rule(ctx context.Context, r *Rule, countries []string) ([]alert.Firing, error) {
@@ -190,9 +285,26 @@ func (e *evaluator) series(ctx context.Context, countries []string, k indicator.
 	for i, st := range starts {
 		index[st] = i
 	}
-	vs, err := e.src.RuleIndicators(ctx, IndicatorQuery{Countries: countries, Kind: k, Names: []string{name}, From: starts[0], To: cur})
-	if err != nil {
-		return nil, err
+	var vs []indicator.Value
+	if p := e.memo[k]; p != nil && p.covers(name, starts[0], countries) {
+		var want map[string]bool
+		if countries != nil {
+			want = map[string]bool{}
+			for _, c := range countries {
+				want[c] = true
+			}
+		}
+		for _, v := range p.byName[name] {
+			if want == nil || want[v.Country] {
+				vs = append(vs, v)
+			}
+		}
+	} else {
+		var err error
+		vs, err = e.src.RuleIndicators(ctx, IndicatorQuery{Countries: countries, Kind: k, Names: []string{name}, From: starts[0], To: cur})
+		if err != nil {
+			return nil, err
+		}
 	}
 	fill := math.NaN()
 	if isCount(name) {

@@ -23,7 +23,7 @@ import (
 
 // load ingests files and the built-in elections calendar into db and
 // recomputes every indicator.
-func load(t *testing.T, db *store.DB, files []string) {
+func load(t testing.TB, db *store.DB, files []string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := ingest.Files(ctx, db, files, ingest.Options{}); err != nil {

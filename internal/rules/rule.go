@@ -78,6 +78,38 @@ func (r *Rule) Kind() string {
 	return ""
 }
 
+// span returns the indicators the rule reads and the most periods of its
+// kind, ending with the evaluated one, it reads them over (an upper bound:
+// months of quiet count as 31 days or 5 weeks each).
+func (r *Rule) span() ([]string, int) {
+	months := func(m int) int {
+		switch r.Period {
+		case indicator.Day:
+			return 31*m + 1
+		case indicator.Week:
+			return 5*m + 1
+		}
+		return m + 1
+	}
+	switch {
+	case r.Indicator != nil:
+		return []string{r.Indicator.Name}, max(evidencePeriods, r.Indicator.For)
+	case r.Detector != nil:
+		c := r.Detector.detectConfig(r.Period)
+		return []string{r.Detector.Indicator}, c.Baseline + max(c.Window, c.CUSUMSpan, c.ChangeSpan)
+	case r.FirstFatal != nil:
+		return []string{indicator.FatalitiesBest}, max(evidencePeriods, months(r.FirstFatal.QuietMonths))
+	case r.Election != nil:
+		return []string{r.Election.Indicator}, max(evidencePeriods, r.Election.Baseline+1)
+	case r.SpreadAdmin1 != nil:
+		return []string{indicator.ViolentEvents, indicator.FatalitiesBest}, max(evidencePeriods, months(r.SpreadAdmin1.QuietMonths))
+	case r.SpreadBorder != nil:
+		return []string{indicator.ViolentEvents, indicator.FatalitiesBest},
+			max(evidencePeriods, months(r.SpreadBorder.QuietMonths), months(r.SpreadBorder.NeighbourMonths))
+	}
+	return nil, 0
+}
+
 // Op compares an indicator value with a threshold.
 type Op string
 
