@@ -39,6 +39,14 @@
 // Austria, CH China, UP Ukraine, KV Kosovo. GDELT's OS (oceans) is not a
 // country and is left unknown.
 //
+// # Regions
+//
+// Each Country carries its UN M49 region, sub-region and intermediate
+// region ("Africa", "Sub-Saharan Africa", "Middle Africa") and its World
+// Bank region, as the concordance gives them; Kosovo, absent from M49,
+// takes Serbia's. The alert routing table sends alerts to regional desks
+// by these names.
+//
 // # Dates
 //
 // FromGW and FromCOW take the date the code is used for, read as a calendar
