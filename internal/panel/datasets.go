@@ -12,6 +12,9 @@ var ewpBase = wide{
 	roles: map[string]Role{
 		"mk_onset": Outcome, "mk_onset_count": Outcome,
 		"mk_offset": Outcome, "mk_offset_count": Outcome,
+		// The last year of the country's data (1989, 1992, 1975 for
+		// states that ended, else 2024): known only once it ends.
+		"dataendyear": FutureOutcome,
 	},
 	text: []string{"mk_ongoing_code", "mk_ethnicflag"},
 	descriptions: map[string]string{
@@ -20,6 +23,7 @@ var ewpBase = wide{
 		"mk_ongoing":       "1 if an episode was ongoing this year",
 		"mk_ongoing_count": "number of episodes ongoing this year",
 		"mk_ongoing_code":  "EWP's codes of the ongoing episodes, '; '-separated",
+		"dataendyear":      "last year of the country's data: a state's end, known only once it comes; never a feature",
 	},
 }
 

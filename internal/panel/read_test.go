@@ -169,8 +169,9 @@ func TestReadRoles(t *testing.T) {
 	codes := loadCodes(t)
 	pred := readFile(t, codes, "ewp-sra", "prepared2024predictors-2025-09-03.csv")
 	foos := readFile(t, codes, "ewp-sra", "FOOSforecasts_3Sep2025.csv")
+	base := readFile(t, codes, "ewp-sra", "basedata2025_4august2025.csv")
 	roles := map[string]Role{}
-	for _, f := range []*File{pred, foos} {
+	for _, f := range []*File{pred, foos, base} {
 		for _, v := range f.Variables {
 			roles[f.Dataset+"."+v.Name] = v.Role
 		}
@@ -186,6 +187,10 @@ func TestReadRoles(t *testing.T) {
 		"ewp-foos.rank_prev":           Forecast,
 		"ewp-foos.maxrisk2":            Forecast,
 		"ewp-foos.mk_onset":            Outcome,
+		"ewp-base.mk_onset":            Outcome,
+		"ewp-base.mk_ongoing":          Input,
+		"ewp-base.mk_location_ever":    Input, // cumulative: 1 from a country's first episode (or its predecessor's)
+		"ewp-base.dataendyear":         FutureOutcome,
 	} {
 		if roles[name] != want {
 			t.Errorf("%s: role %q, want %q", name, roles[name], want)
@@ -197,8 +202,8 @@ func TestReadRoles(t *testing.T) {
 			leaks = append(leaks, name)
 		}
 	}
-	if len(leaks) != 9 { // 3 future outcomes, 6 forecast columns
-		t.Errorf("leaking variables %v, want 9", leaks)
+	if len(leaks) != 10 { // 4 future outcomes, 6 forecast columns
+		t.Errorf("leaking variables %v, want 10", leaks)
 	}
 	if _, ok := roles["ewp-foos.prev_year"]; ok {
 		t.Error("prev_year stored as a variable")
