@@ -22,8 +22,10 @@
 // the country is any in its gwno_loc). A country-year y is an onset when
 // the country has an active conflict in y and had none in the QuietYears
 // years before (2 by default, the gap the UCDP Conflict Onset Dataset's
-// onset2 uses). The units are Gleditsch-Ward states in the state list on
-// 31 December of both t and t+H; conflicts UCDP locates on a territory
+// onset2 uses). The units are Gleditsch-Ward states in the code table's
+// state list on 31 December of both t and t+H (Gleditsch's microstates,
+// which it lacks, are not units; nor is a state in its first year, which
+// has no base year); conflicts UCDP locates on a territory
 // before its independence count for the state that followed. A unit is at
 // risk at base year t when none of the years from t+H-QuietYears to t had
 // an active conflict: what a forecaster can know at t that rules an onset
