@@ -20,7 +20,6 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/geo"
-	"threshold/internal/indicator"
 	"threshold/internal/server"
 	"threshold/internal/store"
 	"threshold/internal/web"
@@ -44,6 +43,13 @@ type Options struct {
 	UploadTimeout  time.Duration // per ingest upload, default 15 min
 	StatsCacheTTL  time.Duration // default 30 s; negative disables the cache
 
+	// Warnings configure rules, routing and delivery.
+	Warnings WarningOptions
+	// EvaluateEvery is how often every rule is evaluated over every
+	// country even without new data (time-based triggers such as an
+	// approaching election), default 1 h; negative disables it.
+	EvaluateEvery time.Duration
+
 	// Auth replaces the auth service as the server's authenticator, for
 	// tests and benchmarks; nil uses the auth service over the database.
 	Auth server.Authenticator
@@ -60,6 +66,7 @@ type App struct {
 	db     *store.DB
 	auth   *auth.Service
 	api    *api.API
+	warn   *Warnings
 	routes *server.Routes
 	srv    *server.Server
 
@@ -116,10 +123,22 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		authn = opts.Auth
 	}
 
+	// Warnings: rules, alerts, routing and durable delivery.
+	if opts.Warnings.Log == nil {
+		opts.Warnings.Log = opts.Log
+	}
+	if opts.Warnings.Now == nil {
+		opts.Warnings.Now = opts.Now
+	}
+	if a.warn, err = NewWarnings(ctx, db, opts.Warnings); err != nil {
+		db.Close()
+		return nil, err
+	}
+
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
-		Store: db, Metrics: metrics, Audit: auditLog, Indicators: indicator.NewUpdater(db),
+		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
 		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
@@ -216,7 +235,60 @@ func (a *App) Start() error {
 		defer a.bg.Done()
 		a.purgeAuth(ctx)
 	}()
+	if err := a.warn.Notifier.Start(ctx); err != nil {
+		return fmt.Errorf("start delivery: %w", err)
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.watch(ctx)
+	}()
 	return nil
+}
+
+// watch re-enqueues alerts whose delivery was never enqueued (a crash
+// between committing an alert and enqueuing it), then evaluates every rule
+// over every country at start and every Options.EvaluateEvery, as of the
+// newest data, until ctx ends.
+func (a *App) watch(ctx context.Context) {
+	if n, err := a.warn.Alerts.Renotify(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("renotify pending alerts", "err", err)
+	} else if n > 0 {
+		a.log.Info("renotified pending alerts", "alerts", n)
+	}
+	every := a.opts.EvaluateEvery
+	if every < 0 {
+		return
+	}
+	if every == 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := a.evaluateAll(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("scheduled rule evaluation", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// evaluateAll evaluates every rule over every country as of the newest
+// event, never later than today.
+func (a *App) evaluateAll(ctx context.Context) error {
+	latest, err := a.db.LatestEventDay(ctx)
+	if err != nil || latest.IsZero() {
+		return err
+	}
+	if today := a.opts.Now(); latest.After(today) {
+		latest = today
+	}
+	_, err = a.warn.Watcher.Evaluate(ctx, nil, latest)
+	return err
 }
 
 // purgeInterval is how often ended sessions and old login attempts are
@@ -270,6 +342,7 @@ func (a *App) Stop(ctx context.Context) error {
 		err = a.srv.Shutdown(ctx)
 		a.cancel()
 		a.bg.Wait()
+		err = errors.Join(err, a.warn.Notifier.Stop(ctx))
 	}
 	a.api.Close()
 	return errors.Join(err, a.db.Close())
@@ -281,6 +354,9 @@ func (a *App) Handler() http.Handler { return a.srv }
 // Routes returns the route table: every page and endpoint with its
 // policy.
 func (a *App) Routes() *server.Routes { return a.routes }
+
+// Warnings returns the warning pipeline.
+func (a *App) Warnings() *Warnings { return a.warn }
 
 // DB returns the database.
 func (a *App) DB() *store.DB { return a.db }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	"threshold/internal/app"
+	"threshold/internal/election"
 	"threshold/internal/event"
 	"threshold/internal/ingest"
 	"threshold/internal/sample"
@@ -38,7 +40,7 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 	}
 	defer st.Close()
 	fmt.Fprintf(env.Stdout, "Ingesting the bundled sample data into %s\n\n", store.MaskURL(*db))
-	sum, err := ingestSample(ctx, st, env)
+	sum, err := ingestSample(ctx, st, env, nil)
 	if err != nil {
 		return err
 	}
@@ -53,7 +55,7 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 
 // ingestSample ingests the sample data bundled in the binary into st, as
 // demo and serve --demo do.
-func ingestSample(ctx context.Context, st *store.DB, env *Env) (ingest.Summary, error) {
+func ingestSample(ctx context.Context, st *store.DB, env *Env, w *app.Warnings) (ingest.Summary, error) {
 	dir, err := os.MkdirTemp("", "threshold-demo-")
 	if err != nil {
 		return ingest.Summary{}, err
@@ -64,7 +66,16 @@ func ingestSample(ctx context.Context, st *store.DB, env *Env) (ingest.Summary, 
 		return ingest.Summary{}, err
 	}
 	sum, err := ingest.Files(ctx, st, paths, ingest.Options{Log: env.Log})
-	if _, rerr := recomputeIndicators(ctx, st, sum.Touched); rerr != nil {
+	// The calendar of past national elections shipped with Threshold,
+	// which the election rules read (idempotent).
+	els, cerr := election.Calendar()
+	if cerr == nil {
+		_, _, cerr = st.ImportElections(ctx, els)
+	}
+	if cerr != nil {
+		err = errors.Join(err, fmt.Errorf("elections calendar: %w", cerr))
+	}
+	if _, rerr := afterIngest(ctx, st, env, w, sum.Touched); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	return sum, auditIngest(ctx, st, env, paths, sum, err)

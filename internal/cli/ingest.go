@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 
+	"threshold/internal/app"
 	"threshold/internal/audit"
-	"threshold/internal/indicator"
 	"threshold/internal/ingest"
 	"threshold/internal/store"
+	"threshold/internal/warning"
 )
 
 const ingestHelp = `
@@ -72,43 +74,82 @@ func runIngest(ctx context.Context, args []string, env *Env) error {
 		bar.Finish()
 		fmt.Fprintln(env.Stderr)
 	}
-	recomputed := 0
+	var rep warning.Report
 	if *indicators {
-		n, rerr := recomputeIndicators(ctx, st, sum.Touched)
-		if rerr != nil {
+		var rerr error
+		if rep, rerr = afterIngest(ctx, st, env, nil, sum.Touched); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		recomputed = n
 	}
 	if err := auditIngest(ctx, st, env, fs.Args(), sum, err); err != nil {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(env.Stdout).Encode(sum)
+		out := struct {
+			ingest.Summary
+			Warnings *warning.Report `json:"warnings,omitempty"`
+		}{Summary: sum}
+		if *indicators && len(sum.Touched) > 0 {
+			out.Warnings = &rep
+		}
+		return json.NewEncoder(env.Stdout).Encode(out)
 	}
 	printIngestSummary(env, sum)
-	if recomputed > 0 {
-		countries := sum.Touched.Countries()
-		if len(countries) > 8 {
-			countries = append(countries[:8], fmt.Sprintf("and %d more", len(countries)-8))
-		}
-		fmt.Fprintf(env.Stdout, "indicators: %d values recomputed for %s and neighbours\n", recomputed, strings.Join(countries, ", "))
-	}
+	printWarnings(env, sum.Touched, rep)
 	return nil
 }
 
-// recomputeIndicators brings up to date the indicators of the countries
-// and days an ingest changed.
-func recomputeIndicators(ctx context.Context, st *store.DB, t ingest.Touched) (int, error) {
+// afterIngest brings up to date what derives from the events an ingest
+// changed: their indicators, then the alert rules and alerts (see package
+// warning). Deliveries are queued in the database, and a running server
+// sends them.
+//
+// w is the pipeline to use; nil assembles one over st.
+func afterIngest(ctx context.Context, st *store.DB, env *Env, w *app.Warnings, t ingest.Touched) (warning.Report, error) {
 	if len(t) == 0 {
-		return 0, nil
+		return warning.Report{}, nil
+	}
+	if w == nil {
+		var err error
+		if w, err = app.NewWarnings(ctx, st, warningOptions(env)); err != nil {
+			return warning.Report{}, fmt.Errorf("ingested, but the alert pipeline could not start: %w", err)
+		}
 	}
 	sp := t.Span()
-	n, err := indicator.NewUpdater(st).Recompute(ctx, t.Countries(), sp.From, sp.To)
+	rep, err := w.Watcher.Changed(ctx, t.Countries(), sp.From, sp.To)
 	if err != nil {
-		return 0, fmt.Errorf("ingested, but the indicators were not recomputed: %w", err)
+		return rep, fmt.Errorf("ingested, but the indicators or alerts were not brought up to date: %w", err)
 	}
-	return n, nil
+	return rep, nil
+}
+
+// warningOptions reads the warning pipeline's settings from the
+// environment: THRESHOLD_ROUTES (a routing table file), THRESHOLD_BASE_URL
+// (for links in notifications).
+func warningOptions(env *Env) app.WarningOptions {
+	return app.WarningOptions{
+		Routes:  env.Getenv("THRESHOLD_ROUTES"),
+		BaseURL: env.Getenv("THRESHOLD_BASE_URL"),
+		Log:     env.Log,
+	}
+}
+
+// printWarnings says what the warning pipeline did after an ingest.
+func printWarnings(env *Env, t ingest.Touched, rep warning.Report) {
+	if rep.Recomputed > 0 {
+		countries := t.Countries()
+		if len(countries) > 8 {
+			countries = append(countries[:8], fmt.Sprintf("and %d more", len(countries)-8))
+		}
+		fmt.Fprintf(env.Stdout, "indicators: %d values recomputed for %s and neighbours\n", rep.Recomputed, strings.Join(countries, ", "))
+	}
+	switch {
+	case rep.Evaluated && rep.Alerts != nil:
+		fmt.Fprintf(env.Stdout, "alerts: rules evaluated as of %s for %d countries: %d firing, %d new alerts, %d updated, %d cleared\n",
+			rep.AsOf.Format(time.DateOnly), len(rep.Countries), rep.Firings, len(rep.Alerts.Opened), len(rep.Alerts.Updated), len(rep.Alerts.Cleared))
+	case rep.Skipped != "":
+		fmt.Fprintf(env.Stdout, "alerts: rules not evaluated (%s)\n", rep.Skipped)
+	}
 }
 
 func printIngestSummary(env *Env, sum ingest.Summary) {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"threshold/internal/store"
 	"threshold/internal/storetest"
 	"threshold/internal/testenv"
+	"threshold/internal/warning"
 )
 
 // sample is one real shared data file.
@@ -91,8 +93,9 @@ func rawRecords(t *testing.T, s sharedFile, path string) [][]string {
 
 type summaryJSON struct {
 	ingest.Counts
-	Seconds float64              `json:"seconds"`
-	Files   []ingest.FileSummary `json:"files"`
+	Seconds  float64              `json:"seconds"`
+	Files    []ingest.FileSummary `json:"files"`
+	Warnings *warning.Report      `json:"warnings"`
 }
 
 // TestIngestSharedSamples ingests every real sample: the counts equal the
@@ -133,6 +136,12 @@ func checkSampleIngest(t *testing.T, db string, s sharedFile, path string) {
 	}
 	if first.Inserted != rows-first.Rejected || first.Updated != 0 || first.Unchanged != 0 {
 		t.Errorf("first ingest %+v: want inserted = %d rows - %d rejected", first.Counts, rows, first.Rejected)
+	}
+	// What the ingest changed went through the warning pipeline:
+	// indicators recomputed, and the rules evaluated as of the newest
+	// day it touched (an empty store has no backfill).
+	if w := first.Warnings; first.Inserted > 0 && (w == nil || w.Recomputed == 0 || !w.Evaluated || w.AsOf.IsZero()) {
+		t.Errorf("first ingest: warnings %+v; want indicators recomputed and rules evaluated", w)
 	}
 	rejects := decodeJSON[[]store.Reject](t, mustRun(t, "rejects", "--db", db, "--json"))
 	if len(rejects) != first.Rejected {
@@ -361,7 +370,7 @@ func TestIngestIsAudited(t *testing.T) {
 	if !ok || !failed {
 		t.Errorf("ingest entries lack the summary or the failure:\n%v", ingests)
 	}
-	if out := mustRun(t, "audit", "verify", "--db", db); !strings.Contains(out, "audit log OK: 2 entries") {
+	if out := mustRun(t, "audit", "verify", "--db", db); !strings.Contains(out, fmt.Sprintf("audit log OK: %d entries", len(entries))) {
 		t.Errorf("audit verify: %q", out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"threshold/internal/app"
+	"threshold/internal/notify"
 	"threshold/internal/store"
 )
 
@@ -26,6 +27,12 @@ refuses a database whose schema is out of date: run "threshold migrate".
 
 There is no default account. When no user exists, serve prints how to
 create the first admin with "threshold org add" and "threshold user add".
+
+Alerts go to the receivers of the routing table (--routes; see "threshold
+alerts --help"); webhooks are signed with the secret in the environment
+variable each webhook names, and email goes through the SMTP server set by
+THRESHOLD_SMTP_HOST, _PORT, _FROM, _USERNAME, _PASSWORD and _TLS
+(mandatory, opportunistic or none).
 
 Every flag can also be set by an environment variable, named after the
 flag: --addr by THRESHOLD_ADDR, --session-idle by THRESHOLD_SESSION_IDLE,
@@ -46,6 +53,8 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 	secure := fs.Bool("secure-cookie", cfg.bool("THRESHOLD_SECURE_COOKIE", false), "mark session cookies Secure even on plain HTTP, behind a TLS proxy (env THRESHOLD_SECURE_COOKIE)")
 	timeout := fs.Duration("request-timeout", cfg.duration("THRESHOLD_REQUEST_TIMEOUT", 30*time.Second), "time limit of a request, uploads excepted (env THRESHOLD_REQUEST_TIMEOUT)")
 	maxUpload := fs.Int64("max-upload-mb", cfg.int64("THRESHOLD_MAX_UPLOAD_MB", 256), "size limit of an ingest upload, in MiB (env THRESHOLD_MAX_UPLOAD_MB)")
+	routes := fs.String("routes", cfg.str("THRESHOLD_ROUTES", ""), "alert routing table file; default: regional desks without subscribers (env THRESHOLD_ROUTES)")
+	baseURL := fs.String("base-url", cfg.str("THRESHOLD_BASE_URL", ""), "public URL of the server, for links in alert notifications (env THRESHOLD_BASE_URL)")
 	shutdown := fs.Duration("shutdown-timeout", cfg.duration("THRESHOLD_SHUTDOWN_TIMEOUT", 30*time.Second), "how long requests in flight may take to finish at shutdown (env THRESHOLD_SHUTDOWN_TIMEOUT)")
 	if cfg.err != nil {
 		return usageError{cfg.err.Error()}
@@ -61,10 +70,15 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 		return usageError{"--max-upload-mb must be positive"}
 	}
 
+	smtp, err := notify.SMTPConfigFromEnv(func(k string) (string, bool) { v := env.Getenv(k); return v, v != "" })
+	if err != nil {
+		return usageError{err.Error()}
+	}
 	a, err := app.New(ctx, app.Options{
 		DB: *db, Addr: *addr, Migrate: *migrate || *demo, Log: log,
 		SessionIdle: *idle, SessionMaxAge: *maxAge, SecureCookie: *secure,
 		RequestTimeout: *timeout, MaxUpload: *maxUpload << 20,
+		Warnings: app.WarningOptions{Routes: *routes, BaseURL: *baseURL, Notify: notify.Config{SMTP: smtp}},
 	})
 	if err != nil {
 		return err
@@ -76,7 +90,7 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 	}
 	if *demo {
 		fmt.Fprintf(env.Stdout, "Ingesting the bundled sample data into %s\n\n", store.MaskURL(*db))
-		sum, err := ingestSample(ctx, a.DB(), env)
+		sum, err := ingestSample(ctx, a.DB(), env, a.Warnings())
 		if err != nil {
 			stop()
 			return err

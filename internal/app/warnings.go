@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"threshold/internal/alert"
+	"threshold/internal/audit"
+	"threshold/internal/indicator"
+	"threshold/internal/notify"
+	"threshold/internal/rules"
+	"threshold/internal/store"
+	"threshold/internal/warning"
+)
+
+// WarningOptions configure the warning pipeline. Zero values take the
+// defaults given.
+type WarningOptions struct {
+	// Routes is a routing table file (see alert.ParseRoutes); "" is the
+	// embedded default, regional desks without subscribers.
+	Routes string
+	// BaseURL is the server's public URL, for links in notifications.
+	BaseURL string
+	// Notify configures delivery; its zero value reads SMTP settings from
+	// nothing (no email) and takes the notifier's defaults.
+	Notify notify.Config
+	Log    *slog.Logger     // nil discards
+	Now    func() time.Time // nil is time.Now
+}
+
+// Warnings is the warning half of the loop assembled over one database:
+// the Watcher that runs after each change, the alert Manager, and the
+// durable Notifier whose queue lives in the same database. The server
+// Starts the notifier's workers; a command-line ingest only enqueues, and
+// a running server delivers.
+type Warnings struct {
+	Watcher  *warning.Watcher
+	Alerts   *alert.Manager
+	Notifier *notify.Notifier
+}
+
+// NewWarnings assembles the pipeline over db, migrated.
+func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	routing, err := alert.DefaultRouting()
+	if o.Routes != "" {
+		var data []byte
+		if data, err = os.ReadFile(o.Routes); err != nil {
+			return nil, fmt.Errorf("routing table: %w", err)
+		}
+		routing, err = alert.ParseRoutes(o.Routes, data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.Notify.Now == nil {
+		o.Notify.Now = o.Now
+	}
+	n, err := notify.New(ctx, db, o.Notify, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	m, err := alert.NewManager(alert.Options{
+		Store: db, Routing: routing, Notifier: n, Audit: audit.New(db, o.Now),
+		Log: o.Log, Now: o.Now, BaseURL: o.BaseURL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := &warning.Watcher{
+		Store:      db,
+		Indicators: indicator.NewUpdater(db),
+		Rules:      func(ctx context.Context) (*rules.File, error) { return ActiveRules(ctx, db) },
+		Alerts:     m,
+		Now:        o.Now,
+		Log:        o.Log,
+	}
+	return &Warnings{Watcher: w, Alerts: m, Notifier: n}, nil
+}
+
+// ActiveRules returns the rules in force: the newest version saved in the
+// database, or the embedded default when none was saved.
+func ActiveRules(ctx context.Context, db *store.DB) (*rules.File, error) {
+	v, err := db.ActiveRules(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return rules.Default(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.File()
+	if err != nil {
+		return nil, fmt.Errorf("the saved rules (version %s) no longer parse: %w", v.Version, err)
+	}
+	return f, nil
+}
