@@ -124,8 +124,11 @@ type Alert struct {
 	DismissReason  string    `json:"dismiss_reason,omitempty"`
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 	ResolvedBy     string    `json:"resolved_by,omitempty"`
-	NotifiedAt     time.Time `json:"notified_at,omitzero"` // handed to the Notifier; zero until then, and for silenced alerts
-	UpdatedAt      time.Time `json:"updated_at"`
+	NotifiedAt     time.Time `json:"notified_at,omitzero"` // first handed to the Notifier; zero until then, and for silenced alerts
+	// NotifiedSeverity is the severity subscribers were last told of. An
+	// alert whose severity rose past it is notified again.
+	NotifiedSeverity Severity  `json:"notified_severity,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at"`
 
 	// Version counts the alert's writes. The store refuses an update whose
 	// Version is not the stored one (ErrConflict), so two concurrent

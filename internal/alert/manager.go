@@ -29,10 +29,12 @@ type Store interface {
 	// one (else ErrConflict), and its Version goes up by one.
 	SaveAlerts(ctx context.Context, ws []Write) ([]Alert, error)
 	// PendingNotifications returns the open, unsilenced alerts whose
-	// NotifiedAt is zero, oldest first.
+	// NotifiedAt is zero or whose NotifiedSeverity is not their
+	// severity, oldest first.
 	PendingNotifications(ctx context.Context) ([]Alert, error)
-	// MarkNotified sets NotifiedAt of the alerts that have none.
-	MarkNotified(ctx context.Context, ids []int64, at time.Time) error
+	// MarkNotified records what was handed to the notifier: it sets
+	// NotifiedAt of the alerts that have none, and NotifiedSeverity.
+	MarkNotified(ctx context.Context, sent []Notified, at time.Time) error
 	// Alert returns one alert; AlertHistory its history, oldest first.
 	Alert(ctx context.Context, id int64) (Alert, error)
 	AlertHistory(ctx context.Context, id int64) ([]Transition, error)
@@ -47,6 +49,12 @@ type Store interface {
 	// EndsAt to at and ExpiredBy to by. It is ErrNotFound if there is no
 	// such silence and ErrInvalid if it has already ended.
 	ExpireSilence(ctx context.Context, id int64, by string, at time.Time) (Silence, error)
+}
+
+// Notified is an alert handed to the notifier, at a severity.
+type Notified struct {
+	ID       int64
+	Severity Severity
 }
 
 // Write is one alert to save with the history lines it gained. The
@@ -298,7 +306,7 @@ func (m *Manager) process(ctx context.Context, firings []Firing, ev Evaluated, n
 				continue
 			}
 			w := Write{Alert: a}
-			update(&w, f, now)
+			m.update(&w, f, now)
 			ws, kinds = append(ws, w), append(kinds, "updated")
 			continue
 		}
@@ -362,8 +370,10 @@ func (m *Manager) process(ctx context.Context, firings []Firing, ev Evaluated, n
 	return res, hist, nil
 }
 
-// update applies a firing to the open alert of its episode.
-func update(w *Write, f Firing, now time.Time) {
+// update applies a firing to the open alert of its episode. A rise in
+// severity routes the alert again: receivers the new severity adds (a
+// crisis centre taking critical alerts) join those it had.
+func (m *Manager) update(w *Write, f Firing, now time.Time) {
 	a := &w.Alert
 	if !a.ClearedAt.IsZero() {
 		w.History = append(w.History, Transition{Action: ActRefire, From: a.State, To: a.State, Actor: System.Name, At: now,
@@ -371,9 +381,19 @@ func update(w *Write, f Firing, now time.Time) {
 		a.ClearedAt = time.Time{}
 	}
 	if f.Severity.Rank() > a.Severity.Rank() {
-		w.History = append(w.History, Transition{Action: ActEscalate, From: a.State, To: a.State, Actor: System.Name, At: now,
-			Note: fmt.Sprintf("severity %s → %s: %s", a.Severity, f.Severity, f.Title)})
+		note := fmt.Sprintf("severity %s → %s: %s", a.Severity, f.Severity, f.Title)
 		a.Severity = f.Severity
+		var added []string
+		for _, rc := range m.routing.Match(*a) {
+			if !slices.Contains(a.Receivers, rc.Name) {
+				a.Receivers = append(a.Receivers, rc.Name)
+				added = append(added, rc.Name)
+			}
+		}
+		if len(added) > 0 {
+			note += "; routed also to " + strings.Join(added, ", ")
+		}
+		w.History = append(w.History, Transition{Action: ActEscalate, From: a.State, To: a.State, Actor: System.Name, At: now, Note: note})
 	}
 	a.LastSeenAt = now
 	a.RuleVersion = f.RuleVersion
@@ -431,10 +451,15 @@ func day(t time.Time) string {
 }
 
 // Renotify hands the Notifier every open, unsilenced alert not yet
-// notified. Run it at startup: it covers a crash between committing new
-// alerts and enqueuing their delivery (the Notifier's Enqueue is
-// idempotent, so an alert enqueued just before the crash is not
+// notified at its severity. Run it at startup: it covers a crash between
+// committing new alerts and enqueuing their delivery (the Notifier's
+// Enqueue is idempotent, so an alert enqueued just before the crash is not
 // delivered twice). It returns how many alerts it handed over.
+//
+// A new alert's message is the event "firing"; an alert notified before
+// whose severity has since risen is the event "escalated-" and the new
+// severity ("escalated-critical"), to all its receivers, those the rise
+// added included.
 func (m *Manager) Renotify(ctx context.Context) (int, error) {
 	return m.notifyPending(ctx)
 }
@@ -448,10 +473,14 @@ func (m *Manager) notifyPending(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var ns []Notification
-	ids := make([]int64, 0, len(pending))
+	sent := make([]Notified, 0, len(pending))
 	for _, a := range pending {
-		ids = append(ids, a.ID)
-		msg := m.Message(a, "firing")
+		sent = append(sent, Notified{ID: a.ID, Severity: a.Severity})
+		evt := "firing"
+		if !a.NotifiedAt.IsZero() {
+			evt = "escalated-" + string(a.Severity)
+		}
+		msg := m.Message(a, evt)
 		for _, name := range a.Receivers {
 			rc, ok := m.routing.Receiver(name)
 			if !ok {
@@ -466,13 +495,13 @@ func (m *Manager) notifyPending(ctx context.Context) (int, error) {
 		m.log.WarnContext(ctx, "alert notifications not enqueued; they stay pending", "alerts", len(pending), "err", err)
 		return 0, fmt.Errorf("enqueue notifications for %d alerts: %w", len(pending), err)
 	}
-	if err := m.st.MarkNotified(ctx, ids, m.now()); err != nil {
-		return 0, fmt.Errorf("mark %d alerts notified: %w", len(ids), err)
+	if err := m.st.MarkNotified(ctx, sent, m.now()); err != nil {
+		return 0, fmt.Errorf("mark %d alerts notified: %w", len(sent), err)
 	}
 	return len(pending), nil
 }
 
-// Message is what subscribers are told about a.
+// Message is what subscribers are told about a, as event evt.
 func (m *Manager) Message(a Alert, evt string) Message {
 	msg := Message{AlertID: a.ID, Event: evt, Rule: a.Rule, Severity: a.Severity, Country: a.Country, Admin1: a.Admin1,
 		Group: a.Group, Title: a.Title, Explanation: a.Explanation, Window: a.Window, Labels: a.Labels, FiredAt: a.FiredAt}

@@ -195,10 +195,22 @@ func TestProcessDeduplicates(t *testing.T) {
 			!a.Window.Start.Equal(day("2024-02-01")) || !a.FirstWindow.End.Equal(day("2024-02-29")) {
 			t.Errorf("after an info firing: severity %s score %v window %v first %v", a.Severity, a.Score, a.Window, a.FirstWindow)
 		}
+		if res.Notified != 0 {
+			t.Errorf("an update without escalation notified %d", res.Notified)
+		}
+		// Escalation to critical routes the alert to the crisis centre too,
+		// and tells every receiver.
 		later.Severity = alert.Critical
 		res = e.process(t, []alert.Firing{later}, alert.Evaluated{})
-		if a := res.Updated[0]; a.Severity != alert.Critical {
-			t.Errorf("after a critical firing: severity %s", a.Severity)
+		if a := res.Updated[0]; a.Severity != alert.Critical || !slices.Equal(a.Receivers, []string{"africa-central-east-desk", "crisis-centre"}) {
+			t.Errorf("after a critical firing: severity %s, receivers %v", a.Severity, a.Receivers)
+		}
+		if res.Notified != 1 || !slices.Equal(e.n.sent()[3:], []string{"africa-central-east-desk CAF", "crisis-centre CAF"}) ||
+			e.n.got[3].Message.Event != "escalated-critical" || e.n.got[3].Message.Severity != alert.Critical {
+			t.Errorf("escalation notified %d: %v, event %q", res.Notified, e.n.sent(), e.n.got[len(e.n.got)-1].Message.Event)
+		}
+		if res = e.process(t, []alert.Firing{later}, alert.Evaluated{}); res.Notified != 0 {
+			t.Errorf("the same critical firing notified %d again", res.Notified)
 		}
 		// Replaying the older evaluation changes nothing.
 		res = e.process(t, fs[:1], alert.Evaluated{})

@@ -19,11 +19,11 @@ const alertColumns = `id, fingerprint, rule, rule_version, severity, labels, cou
 	window_start, window_end, first_window_start, first_window_end, score, title, explanation, indicator,
 	evidence, events, receivers, state, silenced_by, assignee, fired_at, last_seen_at, cleared_at,
 	acknowledged_at, acknowledged_by, actioned_at, actioned_by, action_note, dismissed_at, dismissed_by,
-	dismiss_reason, resolved_at, resolved_by, notified_at, updated_at, version`
+	dismiss_reason, resolved_at, resolved_by, notified_at, notified_severity, updated_at, version`
 
-// alertWritten are the columns SaveAlerts writes, id and notified_at
-// aside: notified_at is MarkNotified's alone, so that a lifecycle change
-// racing with delivery never writes it back to NULL.
+// alertWritten are the columns SaveAlerts writes, id, notified_at and
+// notified_severity aside: those are MarkNotified's alone, so that a
+// lifecycle change racing with delivery never writes them back.
 var alertWritten = []string{"fingerprint", "rule", "rule_version", "severity", "labels", "country", "admin1", "group_key",
 	"window_start", "window_end", "first_window_start", "first_window_end", "score", "title", "explanation", "indicator",
 	"evidence", "events", "receivers", "state", "silenced_by", "assignee", "fired_at", "last_seen_at", "cleared_at",
@@ -97,7 +97,7 @@ func scanAlert(sc scanner) (alert.Alert, error) {
 		&ws, &we, &fws, &fwe, &a.Score, &a.Title, &a.Explanation, &a.Indicator,
 		&evidence, &events, &receivers, &a.State, &silencedBy, &a.Assignee, &fired, &seen, &cleared,
 		&acked, &a.AcknowledgedBy, &actioned, &a.ActionedBy, &a.ActionNote, &dismissed, &a.DismissedBy,
-		&a.DismissReason, &resolved, &a.ResolvedBy, &notified, &updated, &a.Version)
+		&a.DismissReason, &resolved, &a.ResolvedBy, &notified, &a.NotifiedSeverity, &updated, &a.Version)
 	if err != nil {
 		return alert.Alert{}, err
 	}
@@ -203,27 +203,29 @@ func (db *DB) OpenAlerts(ctx context.Context) ([]alert.Alert, error) {
 }
 
 // PendingNotifications returns the open, unsilenced alerts not yet handed
-// to the notifier, by ID.
+// to the notifier at their severity, by ID.
 func (db *DB) PendingNotifications(ctx context.Context) ([]alert.Alert, error) {
 	return db.queryAlerts(ctx, `SELECT `+alertColumns+` FROM alerts
-		WHERE notified_at IS NULL AND silenced_by IS NULL AND state <> 'resolved' ORDER BY id`)
+		WHERE silenced_by IS NULL AND state <> 'resolved' AND (notified_at IS NULL OR notified_severity <> severity)
+		ORDER BY id`)
 }
 
-// MarkNotified sets notified_at of those of the alerts that have none.
-func (db *DB) MarkNotified(ctx context.Context, ids []int64, at time.Time) error {
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		args := []any{db.instantArg(at)}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		q := `UPDATE alerts SET notified_at = ? WHERE notified_at IS NULL AND id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
-		if _, err := db.write.ExecContext(ctx, db.d.rebind(q), args...); err != nil {
-			return fmt.Errorf("mark alerts notified: %w", err)
+// MarkNotified records, in one transaction, the alerts handed to the
+// notifier and the severity each was handed over at; notified_at keeps
+// the first time.
+func (db *DB) MarkNotified(ctx context.Context, sent []alert.Notified, at time.Time) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	q := db.d.rebind(`UPDATE alerts SET notified_at = COALESCE(notified_at, ?), notified_severity = ? WHERE id = ?`)
+	for _, n := range sent {
+		if _, err := tx.ExecContext(ctx, q, db.instantArg(at), string(n.Severity), n.ID); err != nil {
+			return fmt.Errorf("mark alert %d notified: %w", n.ID, err)
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // ResolvedWindowEnds returns, for each fingerprint with resolved alerts,

@@ -60,7 +60,7 @@ func TestAlertsStore(t *testing.T) {
 		if p, _ := db.PendingNotifications(ctx); len(p) != 0 {
 			t.Errorf("silenced alert pending")
 		}
-		if err := db.MarkNotified(ctx, []int64{in.ID}, at); err != nil {
+		if err := db.MarkNotified(ctx, []alert.Notified{{ID: in.ID, Severity: alert.Warning}}, at); err != nil {
 			t.Fatal(err)
 		}
 		got.Score = 9
@@ -68,8 +68,15 @@ func TestAlertsStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ = db.Alert(ctx, in.ID)
-		if !got.NotifiedAt.Equal(at) || got.Score != 9 || got.Version != 2 {
-			t.Errorf("after update: notified %v, score %v, version %d", got.NotifiedAt, got.Score, got.Version)
+		if !got.NotifiedAt.Equal(at) || got.NotifiedSeverity != alert.Warning || got.Score != 9 || got.Version != 2 {
+			t.Errorf("after update: notified %v at %s, score %v, version %d", got.NotifiedAt, got.NotifiedSeverity, got.Score, got.Version)
+		}
+		// A second mark keeps the first time.
+		if err := db.MarkNotified(ctx, []alert.Notified{{ID: in.ID, Severity: alert.Critical}}, at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := db.Alert(ctx, in.ID); !a.NotifiedAt.Equal(at) || a.NotifiedSeverity != alert.Critical {
+			t.Errorf("after a second mark: notified %v at %s", a.NotifiedAt, a.NotifiedSeverity)
 		}
 
 		// Resolved alerts give their fingerprint's latest window end.

@@ -44,6 +44,7 @@ CREATE TABLE alerts (
     resolved_at        TEXT,
     resolved_by        TEXT    NOT NULL DEFAULT '',
     notified_at        TEXT,                    -- handed to the notifier; NULL: pending
+    notified_severity  TEXT    NOT NULL DEFAULT '', -- the severity last notified; a rise notifies again
     updated_at         TEXT    NOT NULL,
     version            INTEGER NOT NULL
 );
@@ -51,7 +52,7 @@ CREATE UNIQUE INDEX alerts_open_fingerprint ON alerts (fingerprint) WHERE state 
 CREATE INDEX alerts_fingerprint ON alerts (fingerprint, window_end);
 CREATE INDEX alerts_state ON alerts (state, id);
 CREATE INDEX alerts_country ON alerts (country, id);
-CREATE INDEX alerts_pending ON alerts (id) WHERE notified_at IS NULL AND silenced_by IS NULL AND state <> 'resolved';
+CREATE INDEX alerts_notifiable ON alerts (id) WHERE silenced_by IS NULL AND state <> 'resolved';
 
 -- Every change of every alert: its state changes and the other things
 -- that happened to it (assigned, cleared, fired again, escalated).
