@@ -182,8 +182,10 @@ const maxAttempts = 5
 //     read. A human resolves it.
 //
 // All writes happen in one transaction. Only after it commits are new,
-// unsilenced alerts (and any left pending by an earlier failure) handed to
-// the Notifier, and then marked notified. If enqueuing fails, Process
+// unsilenced alerts, alerts whose severity rose (routed again, so a
+// crisis centre that takes critical alerts joins their receivers), and any
+// left pending by an earlier failure handed to the Notifier, and then
+// marked notified. If enqueuing fails, Process
 // returns the Result with an error; the alerts stay pending and the next
 // Process or Renotify retries.
 func (m *Manager) Process(ctx context.Context, firings []Firing, ev Evaluated, now time.Time) (Result, error) {
