@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -268,7 +269,7 @@ func (f *fakeStore) ReplayIndicators(_ context.Context, countries []string, k in
 	f.loads[string(k)+" "+name]++
 	var out []indicator.Value
 	for _, v := range f.values {
-		if v.Kind == k && v.Name == name && (to.IsZero() || !v.Start.After(to)) {
+		if v.Kind == k && v.Name == name && (to.IsZero() || !v.Start.After(to)) && (countries == nil || slices.Contains(countries, v.Country)) {
 			out = append(out, v)
 		}
 	}
@@ -459,5 +460,37 @@ func TestRunEvaluatesWeeklyRulesAsOfTheirLastWholeWeek(t *testing.T) {
 	// February is never looked at: monthly replays sample one week a month.
 	if want := []string{"weekly-deaths 2001-01-31"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("alerts %v, want %v", got, want)
+	}
+}
+
+func TestRunWithCountriesReadsNeighbours(t *testing.T) {
+	// Synthetic: Chad's first violence in years in June 2001 while its
+	// neighbour the Central African Republic has had violence since
+	// April. A spread_border rule scoped to Chad by Options.Countries must
+	// still see the neighbour's data.
+	violent := func(country, month string, v float64) indicator.Value {
+		return indicator.Value{Place: indicator.Place{Country: country}, Kind: indicator.Month, Start: day(month), Name: indicator.ViolentEvents, Value: v}
+	}
+	st := &fakeStore{values: []indicator.Value{
+		violent("TCD", "2001-06", 2), violent("CAF", "2001-04", 5), violent("CAF", "2001-05", 5), violent("CAF", "2001-06", 5),
+		{Place: indicator.Place{Country: "TCD"}, Kind: indicator.Month, Start: day("1995-01"), Name: indicator.Events, Value: 1},
+	}, loads: map[string]int{}}
+	f := &rules.File{Version: "border", Rules: []rules.Rule{{
+		ID: "spread-border", Name: "Violence crosses a border", Severity: alert.Warning, Level: rules.CountryLevel, Period: indicator.Month,
+		SpreadBorder: &rules.SpreadBorderCond{QuietMonths: 12, NeighbourMonths: 3},
+	}}}
+	r, err := Run(context.Background(), st, Options{From: day("2001-01"), To: day("2001-12"), Rules: f, Countries: []string{"TCD"}, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range r.AllAlerts() {
+		got = append(got, a.Rule+" "+a.Country+" "+a.AsOf.Format(time.DateOnly))
+	}
+	if want := []string{"spread-border TCD 2001-06-30"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alerts %v, want %v", got, want)
+	}
+	if r.Countries != 1 {
+		t.Errorf("%d countries watched, want 1 (Chad)", r.Countries)
 	}
 }
