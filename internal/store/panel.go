@@ -130,6 +130,9 @@ func (db *DB) upsertDataset(ctx context.Context, tx *sql.Tx, f *panel.File) erro
 	if f.FirstYear == 0 { // no values
 		return nil
 	}
+	if first == 0 { // recorded by a file without values
+		first, last = f.FirstYear, f.LastYear
+	}
 	_, err = tx.ExecContext(ctx, db.d.rebind(`UPDATE panel_datasets SET first_year = ?, last_year = ? WHERE name = ?`),
 		min(first, f.FirstYear), max(last, f.LastYear), f.Dataset)
 	return err

@@ -155,10 +155,25 @@ func TestImportPanelRefusesAndChecksDataset(t *testing.T) {
 		if vs, err := db.PanelValues(ctx, panel.Query{}); err != nil || len(vs) != 0 {
 			t.Errorf("after a refused file: %d values, %v; want none", len(vs), err)
 		}
+		// A file whose every row is rejected records the dataset without
+		// years; the next one sets them.
+		lines := strings.SplitAfter(acd, "\n")
+		hyderabad := strings.NewReplacer(",2015,", ",1948,", ",100,,,,100,", ",751,,,,751,").Replace(lines[1])
+		empty := readPanel(t, codes, "acd-empty.csv", []byte(lines[0]+hyderabad))
+		if res, err := db.ImportPanel(ctx, empty, time.Now()); err != nil || res.Inserted != 0 || len(empty.Rejects) != 1 {
+			t.Fatalf("ImportPanel(all rejected) = %+v, %v, %d rejects; want nothing inserted, 1 reject", res, err, len(empty.Rejects))
+		}
 		good := readPanel(t, codes, "acd.csv", []byte(strings.Replace(acd, ",x,", ",2,", 1)))
 		res, err := db.ImportPanel(ctx, good, time.Now())
 		if err != nil || res.Inserted != len(panel.ACDVariables) {
 			t.Fatalf("ImportPanel(good ACD) = %+v, %v; want %d inserted", res, err, len(panel.ACDVariables))
+		}
+		ds, err := db.PanelDatasets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 || ds[0].FirstYear != 2015 || ds[0].LastYear != 2015 {
+			t.Errorf("datasets %+v, want ucdp-acd-25.1 covering 2015", ds)
 		}
 		vs, err := db.PanelValues(ctx, panel.Query{Dataset: "ucdp-acd-25.1", Variables: []string{"conflicts", "wars"}, ISO3: "COL"})
 		if err != nil {
