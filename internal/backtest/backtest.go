@@ -284,9 +284,7 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	episodes := FindEpisodes(fat, opts.Episode, dataStart, time.Time{}, time.Time{})
 	log.Info("backtest: episodes found", "all", len(episodes), "data_start", dataStart, "data_end", dataEnd)
 
-	// The rules read every country's data, not only the scope's: a rule
-	// about a country may look at its neighbours (spread_border).
-	mem := newMemory(st, nil, monthEnd(to), opts.Elections)
+	mem := newMemory(st, monthEnd(to), opts.Elections)
 	first := from.AddDate(0, -opts.Horizon.MaxLead-1, 0)
 	replayStart := time.Now()
 	var ruleAlerts, baseAlerts []Alert

@@ -309,7 +309,7 @@ func TestViewSeesOnlyWhatWasKnown(t *testing.T) {
 		},
 		loads: map[string]int{},
 	}
-	m := newMemory(st, nil, day("2001-12-31"), nil)
+	m := newMemory(st, day("2001-12-31"), nil)
 	ctx := context.Background()
 	v := m.at(day("2001-01-31"))
 	starts := func(vs []indicator.Value) []string {

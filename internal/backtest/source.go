@@ -33,12 +33,12 @@ type ElectionSource interface {
 	Elections(ctx context.Context, countries []string, from, to time.Time) ([]election.Election, error)
 }
 
-// memory holds what the replay reads: indicator series loaded on first
-// use, one (kind, name) at a time, and the events, loaded once. It is safe
-// for concurrent use.
+// memory holds what the replay reads, for every country (a rule about one
+// country may read its neighbours'): indicator series loaded on first use,
+// one (kind, name) at a time, and the events, loaded once. It is safe for
+// concurrent use.
 type memory struct {
 	st        Store
-	countries []string // nil: all
 	to        time.Time
 	elections ElectionSource
 
@@ -63,8 +63,8 @@ type series struct {
 	byCountry map[string][]indicator.Value
 }
 
-func newMemory(st Store, countries []string, to time.Time, el ElectionSource) *memory {
-	return &memory{st: st, countries: countries, to: to, elections: el, series: map[seriesKey]*series{}}
+func newMemory(st Store, to time.Time, el ElectionSource) *memory {
+	return &memory{st: st, to: to, elections: el, series: map[seriesKey]*series{}}
 }
 
 // load returns the values of one indicator, reading them on first use.
@@ -77,7 +77,7 @@ func (m *memory) load(ctx context.Context, k indicator.Kind, name string) (*seri
 	}
 	m.mu.Unlock()
 	s.once.Do(func() {
-		vs, err := m.st.ReplayIndicators(ctx, m.countries, k, name, time.Time{}, m.to)
+		vs, err := m.st.ReplayIndicators(ctx, nil, k, name, time.Time{}, m.to)
 		if err != nil {
 			s.err = fmt.Errorf("backtest: load %s %s: %w", k, name, err)
 			return
@@ -97,7 +97,7 @@ func (m *memory) load(ctx context.Context, k indicator.Kind, name string) (*seri
 func (m *memory) loadEvents(ctx context.Context) error {
 	m.eventsOnce.Do(func() {
 		m.events = map[string][]event.Event{}
-		err := m.st.ReplayEvents(ctx, m.countries, time.Time{}, m.to, func(e event.Event) error {
+		err := m.st.ReplayEvents(ctx, nil, time.Time{}, m.to, func(e event.Event) error {
 			m.events[e.Country] = append(m.events[e.Country], e)
 			return nil
 		})
