@@ -29,10 +29,10 @@ const maxEvents = 10
 // on or before it, events starting on or before it; only the election
 // calendar is read ahead, because elections are scheduled in advance.
 //
-// A period that AsOf ends early (AsOf before the period's last day) is
-// evaluated from the values stored for the whole period; replays that must
-// not see later events evaluate as of the periods' last days, as the
-// backtest does.
+// A week or month that AsOf ends early (AsOf before its last day) is cut
+// at AsOf: its counts are summed from the day values up to AsOf, and the
+// figures that cannot be cut at a day (violent_share, goldstein_mean,
+// days_since_fatal and the neighbour nb. figures) are missing for it.
 func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing, error) {
 	if s.AsOf.IsZero() {
 		return nil, fmt.Errorf("evaluate rules: AsOf is zero")
@@ -140,9 +140,27 @@ func (e *evaluator) prefetch(ctx context.Context, countries []string) error {
 			n.names[name] = true
 		}
 		n.periods = max(n.periods, periods)
+		// A week or month that AsOf ends early is cut at AsOf from the
+		// day values of its counts (see cutAtAsOf).
+		if cur := r.Period.Start(e.asOf); r.Period != indicator.Day && r.Period.Next(cur).AddDate(0, 0, -1).After(e.asOf) {
+			d := needs[indicator.Day]
+			if d == nil {
+				d = &need{names: map[string]bool{}}
+				needs[indicator.Day] = d
+			}
+			for _, name := range names {
+				if isCount(name) && !strings.HasPrefix(name, indicator.NeighbourPrefix) {
+					d.names[name] = true
+				}
+			}
+			d.periods = max(d.periods, int(e.asOf.Sub(cur).Hours()/24)+1)
+		}
 	}
 	e.memo = map[indicator.Kind]*prefetched{}
 	for k, n := range needs {
+		if len(n.names) == 0 {
+			continue
+		}
 		cur := k.Start(e.asOf)
 		from := cur
 		for range n.periods - 1 {
@@ -175,6 +193,31 @@ func (e *evaluator) prefetch(ctx context.Context, countries []string) error {
 		e.memo[k] = p
 	}
 	return nil
+}
+
+// values returns the values of one indicator of kind k for the countries
+// (nil: all) and their areas, of the periods starting in [from, to]:
+// from the prefetched values when they cover the query, else from the
+// Source. Callers filter by period.
+func (e *evaluator) values(ctx context.Context, countries []string, k indicator.Kind, name string, from, to time.Time) ([]indicator.Value, error) {
+	p := e.memo[k]
+	if p == nil || !p.covers(name, from, countries) {
+		return e.src.RuleIndicators(ctx, IndicatorQuery{Countries: countries, Kind: k, Names: []string{name}, From: from, To: to})
+	}
+	var want map[string]bool
+	if countries != nil {
+		want = map[string]bool{}
+		for _, c := range countries {
+			want[c] = true
+		}
+	}
+	var out []indicator.Value
+	for _, v := range p.byName[name] {
+		if want == nil || want[v.Country] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 // covers reports whether the prefetched values answer a query for name
@@ -285,26 +328,9 @@ func (e *evaluator) series(ctx context.Context, countries []string, k indicator.
 	for i, st := range starts {
 		index[st] = i
 	}
-	var vs []indicator.Value
-	if p := e.memo[k]; p != nil && p.covers(name, starts[0], countries) {
-		var want map[string]bool
-		if countries != nil {
-			want = map[string]bool{}
-			for _, c := range countries {
-				want[c] = true
-			}
-		}
-		for _, v := range p.byName[name] {
-			if want == nil || want[v.Country] {
-				vs = append(vs, v)
-			}
-		}
-	} else {
-		var err error
-		vs, err = e.src.RuleIndicators(ctx, IndicatorQuery{Countries: countries, Kind: k, Names: []string{name}, From: starts[0], To: cur})
-		if err != nil {
-			return nil, err
-		}
+	vs, err := e.values(ctx, countries, k, name, starts[0], cur)
+	if err != nil {
+		return nil, err
 	}
 	fill := math.NaN()
 	if isCount(name) {
@@ -328,7 +354,44 @@ func (e *evaluator) series(ctx context.Context, countries []string, k indicator.
 		}
 		row[i] = v.Value
 	}
+	if end := k.Next(cur).AddDate(0, 0, -1); k != indicator.Day && end.After(e.asOf) {
+		if err := e.cutAtAsOf(ctx, s, countries, name, cur, level); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// cutAtAsOf replaces the values of the last period of s, which runs past
+// AsOf, by what is known on AsOf: counts summed from the day values of
+// [its start, AsOf], other figures missing.
+func (e *evaluator) cutAtAsOf(ctx context.Context, s *series, countries []string, name string, cur time.Time, level Level) error {
+	last := len(s.starts) - 1
+	if !isCount(name) || strings.HasPrefix(name, indicator.NeighbourPrefix) {
+		for _, row := range s.values {
+			row[last] = math.NaN()
+		}
+		return nil
+	}
+	days, err := e.values(ctx, countries, indicator.Day, name, cur, e.asOf)
+	if err != nil {
+		return err
+	}
+	for _, row := range s.values {
+		row[last] = 0
+	}
+	for _, v := range days {
+		if v.Name != name || v.Kind != indicator.Day || v.Start.Before(cur) || v.Start.After(e.asOf) || (level == Admin1Level) != (v.Admin1 != "") {
+			continue
+		}
+		row := s.values[v.Place]
+		if row == nil {
+			row = make([]float64, len(s.starts))
+			s.values[v.Place] = row
+		}
+		row[last] += v.Value
+	}
+	return nil
 }
 
 // places returns the series' places in order.

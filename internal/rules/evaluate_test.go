@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,18 +157,27 @@ func checkFiring(t *testing.T, f *rules.File, asOf time.Time, x alert.Firing) {
 }
 
 // TestEvaluateAsOf checks that evaluation as of a day sees nothing dated
-// after it: the default rules give the same firings, as of the end of
-// 2012, on the full data and on the data cut at that day.
+// after it: the default rules give the same firings on the full data and
+// on the data cut at that day, as of a month's end and as of the middle of
+// March 2013, the month the Seleka took Bangui (on the 24th).
 func TestEvaluateAsOf(t *testing.T) {
-	asOf := monthEnd(2012, time.December)
+	for _, asOf := range []time.Time{monthEnd(2012, time.December), time.Date(2013, 3, 15, 0, 0, 0, 0, time.UTC)} {
+		t.Run(asOf.Format(time.DateOnly), func(t *testing.T) { testAsOf(t, asOf) })
+	}
+}
+
+func testAsOf(t *testing.T, asOf time.Time) {
 	dir := t.TempDir()
+	day := asOf.Format(time.DateOnly)
 	full := []string{
 		testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv"),
 		testenv.SharedData(t, "coups", "powell_thyne_coups_v2022.11.29.csv"),
 	}
 	cut := []string{
-		cutCSV(t, full[0], dir, func(h map[string]int, rec []string) bool { return rec[h["date_start"]][:10] <= "2012-12-31" }),
-		cutCSV(t, full[1], dir, func(h map[string]int, rec []string) bool { return rec[h["year"]] <= "2012" }),
+		cutCSV(t, full[0], dir, func(h map[string]int, rec []string) bool { return rec[h["date_start"]][:10] <= day }),
+		cutCSV(t, full[1], dir, func(h map[string]int, rec []string) bool {
+			return fmt.Sprintf("%s-%02s-%02s", rec[h["year"]], rec[h["month"]], rec[h["day"]]) <= day
+		}),
 	}
 	ctx := context.Background()
 	f := rules.Default()
@@ -181,7 +191,7 @@ func TestEvaluateAsOf(t *testing.T) {
 		}
 		for _, x := range fs {
 			if x.Window.End.After(asOf) {
-				t.Errorf("%s %s: window %v ends after %s", x.Rule, x.Place(), x.Window, asOf.Format(time.DateOnly))
+				t.Errorf("%s %s: window %v ends after %s", x.Rule, x.Place(), x.Window, day)
 			}
 			for _, p := range x.Evidence {
 				if p.Start.After(asOf) {
@@ -199,7 +209,7 @@ func TestEvaluateAsOf(t *testing.T) {
 			}
 		}
 		if i == 0 && len(fs) == 0 {
-			t.Fatal("nothing fires as of 2012-12-31; the comparison would prove nothing")
+			t.Fatalf("nothing fires as of %s; the comparison would prove nothing", day)
 		}
 		b, err := json.MarshalIndent(fs, "", " ")
 		if err != nil {
@@ -208,7 +218,7 @@ func TestEvaluateAsOf(t *testing.T) {
 		results[i] = string(b)
 	}
 	if results[0] != results[1] {
-		t.Errorf("as of %s the full data give\n%s\nand the data cut at that day\n%s", asOf.Format(time.DateOnly), results[0], results[1])
+		t.Errorf("as of %s the full data give\n%s\nand the data cut at that day\n%s", day, results[0], results[1])
 	}
 }
 
