@@ -265,3 +265,42 @@ func cutCSV(t *testing.T, path, dir string, keep func(header map[string]int, rec
 	}
 	return out
 }
+
+// TestEvaluateElectionDECO runs the default election rules over the real
+// UCDP DECO events and the built-in calendar: Côte d'Ivoire's
+// post-electoral crisis after the run-off of 28 November 2010.
+func TestEvaluateElectionDECO(t *testing.T) {
+	tests := []struct {
+		asOf time.Time
+		want string // in the election-violence explanation; "" for no firing
+	}{
+		{monthEnd(2010, time.September), ""},
+		{monthEnd(2010, time.November), "presidential election (round 2) in Côte d’Ivoire on 2010-11-28, 2 days ago; violent events in Côte d’Ivoire in 2010-11: 3, 18x the monthly mean of the 12 months before (0.17)."},
+		{monthEnd(2011, time.February), "on 2010-11-28, 92 days ago; violent events in Côte d’Ivoire in 2011-02: 27, 20x"},
+		// March 2011, the crisis's deadliest month, is more than 90 days
+		// after the run-off: the rule is about elections, and the surge
+		// rules are there for the rest.
+		{monthEnd(2011, time.March), ""},
+	}
+	db, _ := storetest.SQLite(t)
+	load(t, db, []string{testenv.SharedData(t, "ucdp-deco", "DECO_v1.0_excl_kenya_southsudan.csv")})
+	f := rules.Default()
+	for _, tt := range tests {
+		fs, err := rules.Evaluate(context.Background(), db, f, rules.Scope{Countries: []string{"CIV"}, AsOf: tt.asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range fs {
+			if x.Rule == "election-violence" {
+				got = append(got, x.Explanation)
+			}
+		}
+		switch {
+		case tt.want == "" && len(got) > 0:
+			t.Errorf("as of %s: election-violence fired: %q", tt.asOf.Format(time.DateOnly), got)
+		case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
+			t.Errorf("as of %s: election-violence %q, want one firing with %q", tt.asOf.Format(time.DateOnly), got, tt.want)
+		}
+	}
+}
