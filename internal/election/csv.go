@@ -28,6 +28,7 @@ type ParseError struct {
 	Problems []string
 }
 
+// Error lists the problems, one a line.
 func (e *ParseError) Error() string { return strings.Join(e.Problems, "\n") }
 
 // ParseCSV reads an election calendar: a CSV file with a header row naming

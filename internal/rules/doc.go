@@ -61,4 +61,18 @@
 // score, a title, a plain-language explanation, the indicator's recent
 // series as evidence and the keys of the triggering or deadliest events.
 // Deduplication into alerts is the alert package's work.
+//
+// The places a rule looks at are those with any value of its indicators in
+// the span it reads (two years of periods, or longer for long baselines and
+// quiet spans); within that span a missing count is zero. A week or month
+// that AsOf ends early is cut at AsOf (see Evaluate). Evaluate reads the
+// indicators each period kind needs in one query, so a Source is asked
+// for little more than the span of the longest rule.
+//
+// Caveats: admin-1 areas are named as each source spells them, so a second
+// source spelling an area differently can look like violence in a new area
+// to spread_admin1; coup rules depend on coup lists, which code coups
+// narrowly (Powell & Thyne do not count a rebel seizure of the capital,
+// such as the Seleka's in the Central African Republic in March 2013, as a
+// coup: the surge rules catch such months instead).
 package rules

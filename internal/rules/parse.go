@@ -25,6 +25,7 @@ type Problem struct {
 	Msg    string `json:"message"`
 }
 
+// String formats the problem as "file:line:col: path: message".
 func (p Problem) String() string {
 	var b strings.Builder
 	b.WriteString(p.File)
@@ -47,6 +48,7 @@ type Error struct {
 	Problems []Problem
 }
 
+// Error lists the problems, one a line.
 func (e *Error) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
