@@ -59,7 +59,7 @@ CREATE TABLE panel_values (
     line     INTEGER NOT NULL,                 -- source row; the first contributing one for aggregates
     PRIMARY KEY (dataset, variable, iso3, code, year),
     FOREIGN KEY (dataset, variable) REFERENCES panel_variables (dataset, name)
-);
+) WITHOUT ROWID; -- stored in key order: no second copy of the key in an index
 CREATE INDEX panel_values_country ON panel_values (iso3, year);
 
 -- Values a later file replaced, with where they came from.
