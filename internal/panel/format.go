@@ -104,8 +104,8 @@ type wideDecoder struct {
 	code, year int
 	iso3       int // -1 if none
 	vars       []wideCol
-	seen       map[[2]int]int // (code or -iso index, year) -> line
-	seenISO    map[string]int
+	seen       map[[2]int]int // (state number, year) -> line of its row
+	seenISO    map[string]int // "ISO3 year" -> line, for rows without a number
 }
 
 func newWideDecoder(w wide, f *File, c columns, r *resolver) *wideDecoder {
