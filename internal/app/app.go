@@ -139,7 +139,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
-		Log: opts.Log, Geo: g, Now: opts.Now,
+		Deliveries: a.warn.Notifier,
+		Log:        opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
 		db.Close()
@@ -147,6 +148,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	if err := web.Register(a.routes, web.Deps{
 		Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
+		Alerts: a.warn.Alerts, Rules: db, Events: db, Deliveries: a.warn.Notifier, Audit: auditLog,
 		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
 	}); err != nil {
 		db.Close()
