@@ -98,7 +98,7 @@ const (
 	DefaultRetryBase         = 10 * time.Second
 	DefaultRetryMax          = time.Hour
 	DefaultWorkers           = 8
-	DefaultFetchPollInterval = time.Second
+	DefaultFetchPollInterval = 200 * time.Millisecond
 	DefaultFetchCooldown     = 10 * time.Millisecond
 )
 
@@ -356,20 +356,28 @@ func (n *Notifier) Enqueue(ctx context.Context, ns []alert.Notification) error {
 	if len(params) == 0 {
 		return nil
 	}
-	res, err := n.queue.InsertMany(ctx, params)
+	// The log's queued entries first, so that they come before the
+	// attempts' in the log; once per delivery.
+	ids := make([]string, len(params))
+	for i, p := range params {
+		ids[i] = p.Args.(deliveryArgs).ID
+	}
+	logged, err := n.db.QueuedDeliveries(ctx, ids)
 	if err != nil {
-		return fmt.Errorf("notify: enqueue %d deliveries: %w", len(params), err)
+		return fmt.Errorf("notify: enqueue: %w", err)
 	}
 	now := n.cfg.Now()
-	for i, r := range res {
-		if r.UniqueSkippedAsDuplicate {
-			continue
+	var entries []store.Delivery
+	for _, p := range params {
+		if a := p.Args.(deliveryArgs); !logged[a.ID] {
+			entries = append(entries, a.entry(0, store.DeliveryQueued, now))
 		}
-		a := params[i].Args.(deliveryArgs)
-		if _, err := n.db.AppendDelivery(ctx, a.entry(0, store.DeliveryQueued, now)); err != nil {
-			// The job is queued; only the log's first line is missing.
-			n.log.WarnContext(ctx, "notify: log queued delivery", "delivery", a.ID, "err", err)
-		}
+	}
+	if err := n.db.AppendDeliveries(ctx, entries); err != nil {
+		return fmt.Errorf("notify: enqueue: %w", err)
+	}
+	if _, err := n.queue.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("notify: enqueue %d deliveries: %w", len(params), err)
 	}
 	return nil
 }

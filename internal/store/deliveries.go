@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -49,6 +50,66 @@ func (db *DB) AppendDelivery(ctx context.Context, d Delivery) (int64, error) {
 		return 0, fmt.Errorf("append delivery %s: %w", d.DeliveryID, db.mapErr(err))
 	}
 	return id, nil
+}
+
+// AppendDeliveries adds entries to the delivery log in one transaction.
+func (db *DB) AppendDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	const cols = 11
+	for chunk := range slices.Chunk(ds, 500) {
+		args := make([]any, 0, cols*len(chunk))
+		for _, d := range chunk {
+			args = append(args, d.AlertID, d.DeliveryID, d.Event, d.Receiver, d.Channel, d.Target, d.Attempt, d.Status,
+				d.HTTPStatus, d.Error, db.instantArg(d.At))
+		}
+		if _, err := tx.ExecContext(ctx, db.d.rebind(`INSERT INTO deliveries
+			(alert_id, delivery_id, event, receiver, channel, target, attempt, status, http_status, error, at)
+			VALUES `+rowPlaceholders(len(chunk), cols)), args...); err != nil {
+			return fmt.Errorf("append deliveries: %w", db.mapErr(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append deliveries: %w", err)
+	}
+	return nil
+}
+
+// QueuedDeliveries returns those of the given delivery ids whose log has a
+// queued entry.
+func (db *DB) QueuedDeliveries(ctx context.Context, deliveryIDs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for chunk := range slices.Chunk(deliveryIDs, 500) {
+		args := []any{DeliveryQueued}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.write.QueryContext(ctx, db.d.rebind(`SELECT DISTINCT delivery_id FROM deliveries
+			WHERE status = ? AND delivery_id IN (`+placeholders(len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("queued deliveries: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("queued deliveries: %w", err)
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("queued deliveries: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // Deliveries returns an alert's delivery log, oldest entry first.

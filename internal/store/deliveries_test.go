@@ -67,6 +67,36 @@ func TestDeliveriesLog(t *testing.T) {
 			}
 		}
 
+		batch := []store.Delivery{
+			{AlertID: 9, DeliveryID: "d3", Event: "firing", Receiver: "r", Channel: store.ChannelEmail, Target: "a@un.org", Status: store.DeliveryQueued, At: at},
+			{AlertID: 9, DeliveryID: "d4", Event: "firing", Receiver: "r", Channel: store.ChannelEmail, Target: "b@un.org", Status: store.DeliveryQueued, At: at},
+		}
+		if err := db.AppendDeliveries(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Deliveries(ctx, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].DeliveryID != "d3" || got[1].Target != "b@un.org" {
+			t.Errorf("Deliveries(9) after AppendDeliveries = %+v", got)
+		}
+		queued, err := db.QueuedDeliveries(ctx, []string{"d1", "d2", "d3", "d4", "d9", "nope"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]bool{"d1": true, "d3": true, "d4": true, "d9": true}; !cmp.Equal(queued, want) {
+			t.Errorf("QueuedDeliveries = %v, want %v", queued, want)
+		}
+		bad2 := batch[0]
+		bad2.Channel = "pigeon"
+		if err := db.AppendDeliveries(ctx, []store.Delivery{batch[1], bad2}); err == nil {
+			t.Error("AppendDeliveries with channel pigeon: no error")
+		}
+		if got, _ := db.Deliveries(ctx, 9); len(got) != 2 {
+			t.Errorf("a failed AppendDeliveries left %d entries, want the 2 from before", len(got))
+		}
+
 		bad := log[0]
 		bad.Status = "lost"
 		if _, err := db.AppendDelivery(ctx, bad); err == nil {
