@@ -170,8 +170,12 @@ func backtestRules(ctx context.Context, path string, st *store.DB) (*rules.File,
 
 func printBacktest(env *Env, r *backtest.Report) error {
 	w := env.Stdout
-	fmt.Fprintf(w, "Backtest %s..%s: rules %q against %q, %d countries (data %s..%s)\n",
-		r.From, r.To, r.RulesVersion, r.Baseline.Name, r.Countries, r.DataStart, r.DataEnd)
+	countries := "countries"
+	if r.Countries == 1 {
+		countries = "country"
+	}
+	fmt.Fprintf(w, "Backtest %s..%s: rules %q against %q, %d %s (data %s..%s)\n",
+		r.From, r.To, r.RulesVersion, r.Baseline.Name, r.Countries, countries, r.DataStart, r.DataEnd)
 	fmt.Fprintf(w, "%s.\n\n", r.Definition)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	m, b := r.Metrics, r.Baseline
