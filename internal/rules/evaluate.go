@@ -41,6 +41,13 @@ func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules: %w", err)
 	}
+	if s.Countries != nil {
+		cs := make([]string, len(s.Countries))
+		for i, c := range s.Countries {
+			cs[i] = strings.ToUpper(strings.TrimSpace(c))
+		}
+		s.Countries = cs
+	}
 	y, m, d := s.AsOf.Date()
 	e := &evaluator{src: src, file: f, asOf: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), geo: tab}
 	if err := e.prefetch(ctx, s.Countries); err != nil {
@@ -91,8 +98,8 @@ func intersect(scope, countries []string) ([]string, bool) {
 	}
 	var out []string
 	for _, c := range countries {
-		if slices.Contains(scope, strings.ToUpper(c)) {
-			out = append(out, strings.ToUpper(c))
+		if slices.Contains(scope, c) {
+			out = append(out, c)
 		}
 	}
 	return out, len(out) > 0

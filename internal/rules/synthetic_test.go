@@ -116,7 +116,7 @@ func TestEvaluateSynthetic(t *testing.T) {
 			name:  "scope",
 			rule:  "  - {id: r, name: R, severity: info, scope: [TCD], indicator: {name: events, op: '>', value: 0}}\n",
 			src:   &memSource{values: append(monthly("TCD", "", "events", map[time.Time]float64{jun: 1}), monthly("CAF", "", "events", map[time.Time]float64{jun: 1})...)},
-			scope: []string{"CAF", "TCD"},
+			scope: []string{"caf", "TCD"},
 			want:  []string{"TCD/: events in Chad in 2020-06: 1"},
 		},
 		{
