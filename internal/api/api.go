@@ -80,6 +80,9 @@ type Deps struct {
 	// Alerts serves the alert inbox, lifecycle and silences; nil leaves
 	// those endpoints out.
 	Alerts Alerts
+	// Rules serves the alert rules file and its versions; nil leaves
+	// those endpoints out.
+	Rules RulesStore
 	// Deliveries serves alerts' delivery logs; nil leaves that endpoint
 	// out.
 	Deliveries Deliveries
@@ -181,6 +184,9 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	}
 	if deps.Deliveries != nil {
 		a.registerDeliveries()
+	}
+	if deps.Rules != nil {
+		a.registerRules()
 	}
 	return a, nil
 }

@@ -139,8 +139,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
-		Deliveries: a.warn.Notifier,
-		Log:        opts.Log, Geo: g, Now: opts.Now,
+		Deliveries: a.warn.Notifier, Rules: db,
+		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
 		db.Close()
