@@ -230,9 +230,10 @@ func TestScore(t *testing.T) {
 	want := Metrics{
 		Alerts: 5, Followed: 3, Episodes: 3, Warned: 2,
 		Recall: 2.0 / 3, Precision: 3.0 / 5, MedianLeadDays: (32 + 62) / 2.0,
+		LeadMonths:  []int{0, 1, 1}, // MLI warned 2 months ahead, CAF 3
 		FalseAlarms: 2, CountryYears: 4, FalseAlarmsPerCountryYear: 0.5,
 	}
-	if m != want {
+	if !reflect.DeepEqual(m, want) {
 		t.Errorf("metrics\n%+v\nwant\n%+v", m, want)
 	}
 	first := func(s string) *time.Time { t := day(s); return &t }
@@ -253,7 +254,7 @@ func TestScore(t *testing.T) {
 		t.Errorf("escalation %v, want %v", escalation, want)
 	}
 
-	if m, _ := Score(nil, nil, day("2001-01"), day("2001-12"), DefaultHorizon, 0); m != (Metrics{}) {
+	if m, _ := Score(nil, nil, day("2001-01"), day("2001-12"), DefaultHorizon, 0); !reflect.DeepEqual(m, Metrics{LeadMonths: []int{0, 0, 0}}) {
 		t.Errorf("nothing to score: %+v, want zeros", m)
 	}
 }

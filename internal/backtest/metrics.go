@@ -37,6 +37,11 @@ type Metrics struct {
 	// the earliest alert in the lead window (its month end) to the first
 	// day of the episode month; 0 when no episode was warned.
 	MedianLeadDays float64 `json:"median_lead_days"`
+	// LeadMonths counts the warned episodes by how many months before
+	// the episode month their earliest alert came: LeadMonths[i] is
+	// Horizon.MinLead+i months ahead. Month-end alerts make lead days
+	// come in steps (1, about 31, about 62), so medians often tie.
+	LeadMonths []int `json:"lead_months"`
 	// FalseAlarms are the alerts not followed by an episode, per
 	// country-year of the run (countries watched × years in [from, to]).
 	FalseAlarms               int     `json:"false_alarms"`
@@ -99,6 +104,7 @@ func Score(alerts []Alert, episodes []Episode, from, to time.Time, h Horizon, co
 		alertsBy[a.Country] = append(alertsBy[a.Country], a)
 	}
 	warnings = make([]Warning, len(episodes))
+	m.LeadMonths = make([]int, h.MaxLead-h.MinLead+1)
 	var leads []float64
 	for i, e := range episodes {
 		if !in(e.Month) {
@@ -124,6 +130,7 @@ func Score(alerts []Alert, episodes []Episode, from, to time.Time, h Horizon, co
 			m.Warned++
 			w.LeadDays = int(e.Month.Sub(*w.FirstAlert).Hours() / 24)
 			leads = append(leads, float64(w.LeadDays))
+			m.LeadMonths[monthsBetween(*w.FirstAlert, e.Month)-h.MinLead]++
 			sort.Strings(w.Rules)
 		}
 	}

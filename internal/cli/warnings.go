@@ -187,6 +187,9 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	fmt.Fprintf(tw, "alerts followed by an episode\t%d\t%d\t\n", m.Followed, b.Followed)
 	fmt.Fprintf(tw, "precision\t%.3f\t%.3f\t\n", m.Precision, b.Precision)
 	fmt.Fprintf(tw, "median lead (days)\t%.1f\t%.1f\t\n", m.MedianLeadDays, b.MedianLeadDays)
+	for i := range m.LeadMonths {
+		fmt.Fprintf(tw, "warned %d months ahead\t%d\t%d\t\n", r.Horizon.MinLead+i, m.LeadMonths[i], b.LeadMonths[i])
+	}
 	fmt.Fprintf(tw, "false alarms\t%d\t%d\t\n", m.FalseAlarms, b.FalseAlarms)
 	fmt.Fprintf(tw, "false alarms per country-year\t%.3f\t%.3f\t\n", m.FalseAlarmsPerCountryYear, b.FalseAlarmsPerCountryYear)
 	if err := tw.Flush(); err != nil {

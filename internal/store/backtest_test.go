@@ -93,6 +93,13 @@ func checkReport(t *testing.T, r *backtest.Report) {
 			m.FalseAlarms != m.Alerts-m.Followed || m.MedianLeadDays < 0 || m.MedianLeadDays > 3*31 {
 			t.Errorf("%s: figures disagree: %+v", m.Name, m)
 		}
+		n := 0
+		for _, x := range m.LeadMonths {
+			n += x
+		}
+		if n != m.Warned || len(m.LeadMonths) != 3 {
+			t.Errorf("%s: lead months %v, %d warned", m.Name, m.LeadMonths, m.Warned)
+		}
 		if m.Episodes != r.Episodes {
 			t.Errorf("%s: %d episodes, the run %d", m.Name, m.Episodes, r.Episodes)
 		}
