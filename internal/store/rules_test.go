@@ -63,9 +63,10 @@ func TestRuleIndicators(t *testing.T) {
 
 func TestRuleEvents(t *testing.T) {
 	car := testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv")
+	coups := testenv.SharedData(t, "coups", "powell_thyne_coups_v2022.11.29.csv")
 	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
 		ctx := context.Background()
-		if _, err := ingest.Files(ctx, db, []string{car}, ingest.Options{}); err != nil {
+		if _, err := ingest.Files(ctx, db, []string{car, coups}, ingest.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		q := rules.EventQuery{Countries: []string{"CAF"}, From: day("2013-12-01"), To: day("2013-12-31"), MinFatalities: 10, Limit: 5}
@@ -89,12 +90,21 @@ func TestRuleEvents(t *testing.T) {
 		if got[0].DateStart.Month() != time.December || *got[0].Fatalities.Best < 100 {
 			t.Errorf("deadliest event %s on %s with %d deaths; want the Bangui attack of early December (>= 100)", got[0].Key(), got[0].DateStart.Format(time.DateOnly), *got[0].Fatalities.Best)
 		}
-		coups, err := db.RuleEvents(ctx, rules.EventQuery{Categories: []event.Category{event.Coup}})
+		// Coups have no death figures: ordered by date.
+		got, err = db.RuleEvents(ctx, rules.EventQuery{Countries: []string{"CAF"}, Categories: []event.Category{event.Coup}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(coups) != 0 {
-			t.Errorf("%d coup events in GED, want none", len(coups))
+		var dates []string
+		for _, e := range got {
+			dates = append(dates, e.DateStart.Format(time.DateOnly)+" "+e.SourceType)
+		}
+		want := "1966-01-01 successful,1976-02-05 attempt,1981-09-01 successful,2001-05-28 attempt,2003-03-15 successful"
+		if strings.Join(dates, ",") != want {
+			t.Errorf("CAR coups %v, want %s", dates, want)
+		}
+		if got, err := db.RuleEvents(ctx, rules.EventQuery{Categories: []event.Category{}}); err != nil || len(got) != 0 {
+			t.Errorf("no categories: %d events, %v", len(got), err)
 		}
 	})
 }
