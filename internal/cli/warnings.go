@@ -188,7 +188,11 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	fmt.Fprintf(tw, "precision\t%.3f\t%.3f\t\n", m.Precision, b.Precision)
 	fmt.Fprintf(tw, "median lead (days)\t%.1f\t%.1f\t\n", m.MedianLeadDays, b.MedianLeadDays)
 	for i := range m.LeadMonths {
-		fmt.Fprintf(tw, "warned %d months ahead\t%d\t%d\t\n", r.Horizon.MinLead+i, m.LeadMonths[i], b.LeadMonths[i])
+		months := "months"
+		if r.Horizon.MinLead+i == 1 {
+			months = "month"
+		}
+		fmt.Fprintf(tw, "warned %d %s ahead\t%d\t%d\t\n", r.Horizon.MinLead+i, months, m.LeadMonths[i], b.LeadMonths[i])
 	}
 	fmt.Fprintf(tw, "false alarms\t%d\t%d\t\n", m.FalseAlarms, b.FalseAlarms)
 	fmt.Fprintf(tw, "false alarms per country-year\t%.3f\t%.3f\t\n", m.FalseAlarmsPerCountryYear, b.FalseAlarmsPerCountryYear)
