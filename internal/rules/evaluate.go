@@ -37,6 +37,9 @@ func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing
 	if s.AsOf.IsZero() {
 		return nil, fmt.Errorf("evaluate rules: AsOf is zero")
 	}
+	if f == nil {
+		return nil, fmt.Errorf("evaluate rules: no rules file")
+	}
 	tab, err := geo.Load()
 	if err != nil {
 		return nil, fmt.Errorf("evaluate rules: %w", err)

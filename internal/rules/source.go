@@ -18,7 +18,8 @@ import (
 // query.
 type Source interface {
 	// RuleIndicators returns the stored indicator values of kind q.Kind
-	// named in q.Names, for the countries and their admin-1 areas, of the
+	// named in q.Names (Evaluate always names them), for the countries and
+	// their admin-1 areas, of the
 	// periods starting in [q.From, q.To], in any order. Values are sparse
 	// (see package indicator): an absent count is zero.
 	RuleIndicators(ctx context.Context, q IndicatorQuery) ([]indicator.Value, error)
