@@ -43,8 +43,8 @@
 //	                  (countries watched × years of the run)
 //
 // An alert raised in the episode month itself reacts to the escalation: it
-// counts neither as a warning of it nor as followed by it (Detected counts
-// those episodes separately).
+// counts neither as a warning of it nor as followed by it (Metrics.Detected
+// counts those episodes separately).
 //
 // # Baseline
 //
@@ -107,9 +107,9 @@ type Report struct {
 	// The rules' scores: episodes, alerts, recall, precision,
 	// median_lead_days, false alarms.
 	Metrics
-	// Detected counts episodes with an alert raised in the episode month
-	// itself (too late to warn, but seen).
-	Detected int `json:"detected"`
+	// LeadVsBaseline compares, over the episodes both warned of, the
+	// rules' earliest alert with the baseline's.
+	LeadVsBaseline LeadComparison `json:"lead_vs_baseline"`
 	// Baseline is the naive rule's scores, replayed in the same run.
 	Baseline Metrics `json:"baseline"`
 	// ByRule scores each rule alone.
@@ -127,6 +127,14 @@ type Report struct {
 	ReplaySeconds float64 `json:"replay_seconds"`
 
 	alerts []Alert // every alert of the rules, warm-up included
+}
+
+// LeadComparison counts the episodes both the rules and the baseline
+// warned of by whose earliest alert came first.
+type LeadComparison struct {
+	Earlier int `json:"earlier"` // the rules warned first
+	Same    int `json:"same"`
+	Later   int `json:"later"` // the baseline warned first
 }
 
 // EpisodeResult is one episode with how the rules and the baseline warned.
@@ -338,17 +346,20 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 		r.ByRule = append(r.ByRule, m)
 	}
 
-	detected := map[string]bool{} // country|month with an alert in the month
-	for _, a := range ruleAlerts {
-		detected[a.Country+"|"+a.month().Format("2006-01")] = true
-	}
 	for i, e := range episodes {
 		if e.Month.Before(from) || e.Month.After(to) {
 			continue
 		}
 		month := e.Month.Format("2006-01")
-		if detected[e.Country+"|"+month] {
-			r.Detected++
+		if w, b := warnings[i], baseWarnings[i]; w.Warned && b.Warned {
+			switch {
+			case w.LeadDays > b.LeadDays:
+				r.LeadVsBaseline.Earlier++
+			case w.LeadDays < b.LeadDays:
+				r.LeadVsBaseline.Later++
+			default:
+				r.LeadVsBaseline.Same++
+			}
 		}
 		r.EpisodeDetails = append(r.EpisodeDetails, EpisodeResult{
 			Country: e.Country, Month: month, Places: e.Places, Fatalities: e.Fatalities,

@@ -231,6 +231,7 @@ func TestScore(t *testing.T) {
 		Alerts: 5, Followed: 3, Episodes: 3, Warned: 2,
 		Recall: 2.0 / 3, Precision: 3.0 / 5, MedianLeadDays: (32 + 62) / 2.0,
 		LeadMonths:  []int{0, 1, 1}, // MLI warned 2 months ahead, CAF 3
+		Detected:    1,              // TCD's alert in its episode month
 		FalseAlarms: 2, CountryYears: 4, FalseAlarmsPerCountryYear: 0.5,
 	}
 	if !reflect.DeepEqual(m, want) {

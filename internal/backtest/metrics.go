@@ -42,6 +42,9 @@ type Metrics struct {
 	// Horizon.MinLead+i months ahead. Month-end alerts make lead days
 	// come in steps (1, about 31, about 62), so medians often tie.
 	LeadMonths []int `json:"lead_months"`
+	// Detected counts the episodes in [from, to] with an alert raised in
+	// the episode month itself: seen, but too late to warn.
+	Detected int `json:"detected"`
 	// FalseAlarms are the alerts not followed by an episode, per
 	// country-year of the run (countries watched × years in [from, to]).
 	FalseAlarms               int     `json:"false_alarms"`
@@ -103,6 +106,14 @@ func Score(alerts []Alert, episodes []Episode, from, to time.Time, h Horizon, co
 	for _, a := range alerts {
 		alertsBy[a.Country] = append(alertsBy[a.Country], a)
 	}
+	type countryMonth struct {
+		country string
+		month   time.Time
+	}
+	seen := map[countryMonth]bool{}
+	for _, a := range alerts {
+		seen[countryMonth{a.Country, a.month()}] = true
+	}
 	warnings = make([]Warning, len(episodes))
 	m.LeadMonths = make([]int, h.MaxLead-h.MinLead+1)
 	var leads []float64
@@ -111,6 +122,9 @@ func Score(alerts []Alert, episodes []Episode, from, to time.Time, h Horizon, co
 			continue
 		}
 		m.Episodes++
+		if seen[countryMonth{e.Country, e.Month}] {
+			m.Detected++
+		}
 		w := &warnings[i]
 		for _, a := range alertsBy[e.Country] {
 			d := monthsBetween(a.month(), e.Month)

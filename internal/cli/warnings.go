@@ -199,7 +199,11 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d episodes had a rule alert raised in the episode month itself (seen, too late to warn).\n\n", r.Detected)
+	lv := r.LeadVsBaseline
+	fmt.Fprintf(w, "\nOf the %d episodes both warned of, the rules warned earlier for %d, as early for %d, later for %d.\n",
+		lv.Earlier+lv.Same+lv.Later, lv.Earlier, lv.Same, lv.Later)
+	fmt.Fprintf(w, "%d episodes had a rule alert raised in the episode month itself (seen, too late to warn); %d a baseline alert.\n\n",
+		m.Detected, b.Detected)
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tALERTS\tPRECISION\tWARNED\tRECALL\tMEDIAN LEAD")

@@ -128,8 +128,13 @@ func checkReport(t *testing.T, r *backtest.Report) {
 	if warned != r.Warned || baseWarned != r.Baseline.Warned {
 		t.Errorf("warned %d and %d listed, %d and %d counted", warned, baseWarned, r.Warned, r.Baseline.Warned)
 	}
-	if r.Detected < 0 || r.Detected > r.Episodes {
-		t.Errorf("%d episodes detected in their month, of %d", r.Detected, r.Episodes)
+	for _, m := range []backtest.Metrics{r.Metrics, r.Baseline} {
+		if m.Detected < 0 || m.Detected > r.Episodes {
+			t.Errorf("%s: %d episodes detected in their month, of %d", m.Name, m.Detected, r.Episodes)
+		}
+	}
+	if lv := r.LeadVsBaseline; lv.Earlier+lv.Same+lv.Later > min(r.Warned, r.Baseline.Warned) {
+		t.Errorf("lead compared over %+v episodes, more than either warned of (%d, %d)", lv, r.Warned, r.Baseline.Warned)
 	}
 	falseAlarms, baseFalse := 0, 0
 	for _, c := range r.FalseAlarmsByCountry {
