@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"threshold/internal/app"
 	"threshold/internal/election"
@@ -22,9 +23,14 @@ usage: threshold demo [--db DB]
 Demo ingests the real sample data bundled with Threshold (UCDP GED 23.1
 events for the Central African Republic, and one GDELT 2.0 export of
 2019-10-24) into the database, by default threshold.db in the current
-directory, and prints a country-month summary. Running it again ingests
-nothing new. Explore the result with "threshold events" and
-"threshold stats".
+directory, with the calendar of past national elections shipped with
+Threshold, and prints a country-month summary. It then replays the
+Central African Republic's crisis of 2012-2014 month by month through the
+default alert rules and the alert lifecycle, so that the inbox holds the
+alerts the desks would have received then (notifications go to the
+default receivers, which have no subscribers). Running it again adds
+nothing new. Explore the result with "threshold events", "threshold
+stats" and "threshold alerts --all".
 `
 
 func runDemo(ctx context.Context, args []string, env *Env) error {
@@ -45,6 +51,9 @@ func runDemo(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	printIngestSummary(env, sum)
+	if err := replaySample(ctx, st, env, nil); err != nil {
+		return err
+	}
 	months, err := st.Stats(ctx, store.CountryMonth, event.Filter{})
 	if err != nil {
 		return err
@@ -79,6 +88,40 @@ func ingestSample(ctx context.Context, st *store.DB, env *Env, w *app.Warnings) 
 		err = errors.Join(err, rerr)
 	}
 	return sum, auditIngest(ctx, st, env, paths, sum, err)
+}
+
+// The crisis the demo replays: the Séléka's advance and seizure of Bangui
+// (March 2013) and the anti-balaka violence that followed.
+var (
+	replayCountries = []string{"CAF"}
+	replayFrom      = time.Date(2012, 12, 1, 0, 0, 0, 0, time.UTC)
+	replayTo        = time.Date(2014, 6, 30, 0, 0, 0, 0, time.UTC)
+)
+
+// replaySample fills the demo's alert inbox from history: the sample
+// crisis replayed month by month through the rules in force and the alert
+// Manager (package warning, Watcher.Replay). w is the pipeline to use; nil
+// assembles one over st.
+func replaySample(ctx context.Context, st *store.DB, env *Env, w *app.Warnings) error {
+	if w == nil {
+		var err error
+		if w, err = app.NewWarnings(ctx, st, warningOptions(env)); err != nil {
+			return err
+		}
+	}
+	reps, err := w.Watcher.Replay(ctx, replayCountries, replayFrom, replayTo)
+	if err != nil {
+		return fmt.Errorf("replay the sample crisis: %w", err)
+	}
+	opened := 0
+	for _, r := range reps {
+		if r.Alerts != nil {
+			opened += len(r.Alerts.Opened)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "alerts: the Central African Republic %s to %s replayed month by month through the rules: %d alerts opened (\"threshold alerts --all\", or /alerts)\n\n",
+		replayFrom.Format("2006-01"), replayTo.Format("2006-01"), opened)
+	return nil
 }
 
 func printDemoSummary(env *Env, months []event.Period, top int) {

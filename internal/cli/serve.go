@@ -97,6 +97,10 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 		}
 		printIngestSummary(env, sum)
 		fmt.Fprintln(env.Stdout)
+		if err := replaySample(ctx, a.DB(), env, a.Warnings()); err != nil {
+			stop()
+			return err
+		}
 	}
 	if err := a.Start(); err != nil {
 		stop()

@@ -119,7 +119,32 @@ func (w *Watcher) Evaluate(ctx context.Context, countries []string, asOf time.Ti
 	return w.evaluate(ctx, Report{}, countries, civil(asOf))
 }
 
+// Replay evaluates the rules over the countries at the end of every month
+// from the month of from to the month of to, in order, and processes each
+// evaluation's firings with the clock at that month's end: the alerts
+// open, update, clear and resolve as they would have, then. It is how a
+// demonstration or a training session fills an inbox from history;
+// the backtest ("threshold warnings backtest") is how the rules are measured.
+func (w *Watcher) Replay(ctx context.Context, countries []string, from, to time.Time) ([]Report, error) {
+	var reps []Report
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); !m.After(to); m = m.AddDate(0, 1, 0) {
+		end := m.AddDate(0, 1, -1)
+		at := end.Add(23*time.Hour + 59*time.Minute)
+		rep, err := w.evaluateAt(ctx, Report{}, countries, end, at)
+		if err != nil {
+			return reps, err
+		}
+		reps = append(reps, rep)
+	}
+	return reps, nil
+}
+
 func (w *Watcher) evaluate(ctx context.Context, rep Report, countries []string, asOf time.Time) (Report, error) {
+	return w.evaluateAt(ctx, rep, countries, asOf, w.now())
+}
+
+// evaluateAt evaluates as of asOf and processes the firings at now.
+func (w *Watcher) evaluateAt(ctx context.Context, rep Report, countries []string, asOf, now time.Time) (Report, error) {
 	if w.Rules == nil || w.Alerts == nil {
 		return rep, errors.New("warning: watcher without rules or alert manager")
 	}
@@ -135,7 +160,7 @@ func (w *Watcher) evaluate(ctx context.Context, rep Report, countries []string, 
 	for _, r := range f.Rules {
 		ids = append(ids, r.ID)
 	}
-	res, err := w.Alerts.Process(ctx, firings, alert.Evaluated{Rules: ids, Countries: countries, AsOf: asOf}, w.now())
+	res, err := w.Alerts.Process(ctx, firings, alert.Evaluated{Rules: ids, Countries: countries, AsOf: asOf}, now)
 	if err != nil {
 		return rep, fmt.Errorf("process %d firings as of %s: %w", len(firings), asOf.Format(time.DateOnly), err)
 	}

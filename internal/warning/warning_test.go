@@ -146,3 +146,58 @@ func TestWatcherCAR(t *testing.T) {
 		}
 	})
 }
+
+// TestReplayCAR replays the real CAR crisis of 2013-14 month by month
+// through the alert Manager: alerts open with the clock at the month end
+// of their first firing, and alerts whose condition stopped holding are
+// cleared along the way.
+func TestReplayCAR(t *testing.T) {
+	files, err := sample.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
+		ctx := context.Background()
+		if _, err := ingest.Files(ctx, db, files, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := indicator.NewUpdater(db).Recompute(ctx, nil, time.Time{}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := alert.NewManager(alert.Options{Store: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &warning.Watcher{Store: db, Alerts: m,
+			Rules: func(context.Context) (*rules.File, error) { return rules.Default(), nil }}
+		reps, err := w.Replay(ctx, []string{"CAF"}, day("2012-12-01"), day("2014-06-30"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reps) != 19 {
+			t.Fatalf("%d evaluations, want 19 (2012-12 to 2014-06)", len(reps))
+		}
+		all, err := m.List(ctx, alert.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byFP := map[string]alert.Alert{}
+		cleared := 0
+		for _, a := range all {
+			if _, ok := byFP[a.Fingerprint]; !ok || a.FiredAt.Before(byFP[a.Fingerprint].FiredAt) {
+				byFP[a.Fingerprint] = a
+			}
+			if !a.ClearedAt.IsZero() {
+				cleared++
+			}
+		}
+		// Bangui: 110 deaths in March 2013, when the Séléka took the city.
+		bangui, ok := byFP["mass-fatalities-admin1|CAF|Bangui province"]
+		if want := time.Date(2013, 3, 31, 23, 59, 0, 0, time.UTC); !ok || !bangui.FiredAt.Equal(want) {
+			t.Errorf("Bangui mass-fatalities alert %v fired at %s, want %s", ok, bangui.FiredAt, want)
+		}
+		if cleared == 0 {
+			t.Errorf("none of %d alerts cleared over 19 months of replay", len(all))
+		}
+	})
+}
