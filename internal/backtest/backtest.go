@@ -51,6 +51,19 @@
 // Each run replays, through the same machinery, a naive rule beside the
 // rules under test (Baseline): alert for a country when the month just
 // ended had any death.
+//
+// # Limits
+//
+// "Known then" means dated by then in the data as stored now: the replay
+// cannot undo later revisions of the sources (UCDP GED is published a year
+// after the fact and revised), nor delays in reporting. A country-month
+// without events counts as quiet, which holds for a global source such as
+// GED and not for data about a few countries. Episodes need a place to be
+// quiet first, so a country at war all along has none: an alert about a
+// war getting worse counts as a false alarm, and an alert in the episode
+// month as neither a warning nor a false alarm's excuse (see Detected).
+// Alerts in the last Horizon.MaxLead months before the end of the data
+// cannot be followed by an episode the data show.
 package backtest
 
 import (
