@@ -60,8 +60,9 @@
 // without events counts as quiet, which holds for a global source such as
 // GED and not for data about a few countries. Episodes need a place to be
 // quiet first, so a country at war all along has none: an alert about a
-// war getting worse counts as a false alarm, and an alert in the episode
-// month as neither a warning nor a false alarm's excuse (see Detected).
+// war getting worse counts as a false alarm, and so does an alert raised
+// in an episode's own month unless another episode follows it (Detected
+// counts the episodes seen that way).
 // Alerts in the last Horizon.MaxLead months before the end of the data
 // cannot be followed by an episode the data show.
 package backtest
