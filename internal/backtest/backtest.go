@@ -196,6 +196,13 @@ func Baseline() *rules.File {
 	}}}
 }
 
+func countriesNote(cs []string) string {
+	if cs == nil {
+		return ""
+	}
+	return fmt.Sprintf(" for %v", cs)
+}
+
 // periodRules are the rules of one period kind.
 type periodRules struct {
 	kind indicator.Kind
@@ -299,6 +306,9 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 		if v.Start.After(dataEnd) {
 			dataEnd = v.Start
 		}
+	}
+	if len(counts) == 0 {
+		return nil, fmt.Errorf("backtest: no monthly indicators stored%s: ingest events, or recompute the indicators ('threshold indicators --recompute')", countriesNote(opts.Countries))
 	}
 	for _, c := range opts.Countries {
 		watched[c] = true

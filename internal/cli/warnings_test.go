@@ -144,6 +144,8 @@ rules:
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--country", "Sudan"}, 2, "alpha-3"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--rules", bad}, 1, "bad.yaml"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--episodes", "admin2"}, 2, "--episodes"},
+		{[]string{"warnings", "backtest", "--db", filepath.Join(dir, "empty.db"), "--from", "2016", "--to", "2016"}, 1, "indicators --recompute"},
+		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--country", "NOR"}, 1, "no monthly indicators stored for [NOR]"},
 		{[]string{"warnings", "backtest", "-h"}, 0, "usage: threshold warnings backtest"},
 	} {
 		code, _, stderr := runCLI(t, tt.args...)
