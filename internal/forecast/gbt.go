@@ -213,6 +213,6 @@ func (b *builder) node(rows []int, d int) int {
 	}
 	l := b.node(left, d+1)
 	r := b.node(right, d+1)
-	b.nodes[k] = Node{Feature: bestF, Threshold: b.cuts[bestF][bestBin], Left: l, Right: r, }
+	b.nodes[k] = Node{Feature: bestF, Threshold: b.cuts[bestF][bestBin], Left: l, Right: r}
 	return k
 }
