@@ -32,9 +32,9 @@ type CalibrationBin struct {
 
 // Score is one model's scores on a set of outcomes.
 type Score struct {
-	Model  string `json:"model"`
-	N      int    `json:"n"`
-	Events int    `json:"events"`
+	Model  string   `json:"model"`
+	N      int      `json:"n"`
+	Events int      `json:"events"`
 	Brier  Interval `json:"brier"`
 	// LogLoss is the mean negative log likelihood (natural log), with
 	// probabilities clamped to [1e-6, 1-1e-6].
