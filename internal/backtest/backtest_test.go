@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -494,5 +495,26 @@ func TestRunWithCountriesReadsNeighbours(t *testing.T) {
 	}
 	if r.Countries != 1 {
 		t.Errorf("%d countries watched, want 1 (Chad)", r.Countries)
+	}
+}
+
+func TestPrecursorRulesParse(t *testing.T) {
+	data, err := os.ReadFile("testdata/precursors.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := rules.Parse("precursors.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range f.Rules {
+		ids = append(ids, r.ID)
+		if r.Severity != alert.Info || r.Period != indicator.Month {
+			t.Errorf("rule %s: severity %s, period %s; want info-level monthly watch signals", r.ID, r.Severity, r.Period)
+		}
+	}
+	if want := []string{"first-fatal-2-country", "violence-persisting-country", "fatal-events-country"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("rules %v, want %v", ids, want)
 	}
 }
