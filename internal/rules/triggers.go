@@ -242,11 +242,14 @@ func (e *evaluator) electionRule(ctx context.Context, r *Rule, countries []strin
 }
 
 // deathsPhrase is "1 death", "12 deaths".
-func deathsPhrase(n float64) string {
+func deathsPhrase(n float64) string { return countPhrase(n, "death") }
+
+// countPhrase is "1 death", "12 deaths", "1,024 violent events".
+func countPhrase(n float64, noun string) string {
 	if n == 1 {
-		return "1 death"
+		return "1 " + noun
 	}
-	return num(n) + " deaths"
+	return num(n) + " " + noun + "s"
 }
 
 // placeNameOf names a country.
@@ -402,7 +405,7 @@ func (e *evaluator) spreadBorderRule(ctx context.Context, r *Rule, countries []s
 				total += x
 			}
 			if total > 0 {
-				hot = append(hot, fmt.Sprintf("%s (%s violent events)", e.placeNameOf(nb), num(total)))
+				hot = append(hot, fmt.Sprintf("%s (%s)", e.placeNameOf(nb), countPhrase(total, "violent event")))
 			}
 		}
 		if len(hot) == 0 {
