@@ -39,6 +39,8 @@
 //	median_lead_days  over warned episodes, the days from the earliest
 //	                  alert in the window (its month end) to the first day
 //	                  of the episode month: 1, about 31 or about 62
+//	median_days_to_deaths  the same to the first deadly event of the
+//	                  episode month in the places that crossed
 //	false alarms      alerts not followed by an episode, per country-year
 //	                  (countries watched × years of the run)
 //
@@ -153,10 +155,11 @@ type LeadComparison struct {
 
 // EpisodeResult is one episode with how the rules and the baseline warned.
 type EpisodeResult struct {
-	Country    string   `json:"country"`
-	Month      string   `json:"month"` // YYYY-MM
-	Places     []string `json:"places"`
-	Fatalities float64  `json:"fatalities"`
+	Country     string   `json:"country"`
+	Month       string   `json:"month"` // YYYY-MM
+	Places      []string `json:"places"`
+	Fatalities  float64  `json:"fatalities"`
+	FirstDeaths string   `json:"first_deaths,omitempty"` // YYYY-MM-DD
 	Warning
 	Baseline Warning `json:"baseline"`
 }
@@ -317,6 +320,10 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	log.Info("backtest: episodes found", "all", len(episodes), "data_start", dataStart, "data_end", dataEnd)
 
 	mem := newMemory(st, monthEnd(to), opts.Elections)
+	if err := mem.loadEvents(ctx); err != nil {
+		return nil, err
+	}
+	FirstDeaths(episodes, mem.events)
 	first := from.AddDate(0, -opts.Horizon.MaxLead-1, 0)
 	replayStart := time.Now()
 	var ruleAlerts, baseAlerts []Alert
@@ -385,10 +392,14 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 				r.LeadVsBaseline.Same++
 			}
 		}
-		r.EpisodeDetails = append(r.EpisodeDetails, EpisodeResult{
+		er := EpisodeResult{
 			Country: e.Country, Month: month, Places: e.Places, Fatalities: e.Fatalities,
 			Warning: warnings[i], Baseline: baseWarnings[i],
-		})
+		}
+		if !e.FirstDeaths.IsZero() {
+			er.FirstDeaths = e.FirstDeaths.Format(time.DateOnly)
+		}
+		r.EpisodeDetails = append(r.EpisodeDetails, er)
 	}
 
 	alarms := map[string]*CountryAlarms{}

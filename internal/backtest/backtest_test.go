@@ -216,7 +216,7 @@ func TestScore(t *testing.T) {
 	episodes := []Episode{
 		{Country: "MLI", Month: day("2001-02")},
 		{Country: "TCD", Month: day("2001-04")},
-		{Country: "CAF", Month: day("2001-05")},
+		{Country: "CAF", Month: day("2001-05"), FirstDeaths: day("2001-05-10")},
 		{Country: "CAF", Month: day("2002-01")}, // after the run: only for precision
 	}
 	alerts := []Alert{
@@ -231,9 +231,10 @@ func TestScore(t *testing.T) {
 	want := Metrics{
 		Alerts: 5, Followed: 3, Episodes: 3, Warned: 2,
 		Recall: 2.0 / 3, Precision: 3.0 / 5, MedianLeadDays: (32 + 62) / 2.0,
-		LeadMonths:  []int{0, 1, 1}, // MLI warned 2 months ahead, CAF 3
-		Detected:    1,              // TCD's alert in its episode month
-		FalseAlarms: 2, CountryYears: 4, FalseAlarmsPerCountryYear: 0.5,
+		LeadMonths:         []int{0, 1, 1}, // MLI warned 2 months ahead, CAF 3
+		MedianDaysToDeaths: 71,             // 28 February to 10 May; MLI's first deaths unknown
+		Detected:           1,              // TCD's alert in its episode month
+		FalseAlarms:        2, CountryYears: 4, FalseAlarmsPerCountryYear: 0.5,
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("metrics\n%+v\nwant\n%+v", m, want)
@@ -242,7 +243,7 @@ func TestScore(t *testing.T) {
 	wantWs := []Warning{
 		{Warned: true, FirstAlert: first("2000-12-31"), LeadDays: 32, Rules: []string{"r1"}},
 		{},
-		{Warned: true, FirstAlert: first("2001-02-28"), LeadDays: 62, Rules: []string{"r1", "r2"}},
+		{Warned: true, FirstAlert: first("2001-02-28"), LeadDays: 62, DaysToDeaths: 71, Rules: []string{"r1", "r2"}},
 		{}, // outside the run
 	}
 	if !reflect.DeepEqual(ws, wantWs) {
@@ -516,5 +517,34 @@ func TestPrecursorRulesParse(t *testing.T) {
 	}
 	if want := []string{"first-fatal-2-country", "violence-persisting-country", "fatal-events-country"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("rules %v, want %v", ids, want)
+	}
+}
+
+func TestFirstDeaths(t *testing.T) {
+	// Synthetic events in July 2000, by start date.
+	ev := func(id, date, admin1 string, geo event.GeoPrecision, best *int) event.Event {
+		return event.Event{SourceID: id, DateStart: day(date), Country: "CAF", Admin1: admin1, GeoPrecision: geo, Fatalities: event.Fatalities{Best: best}}
+	}
+	events := map[string][]event.Event{"CAF": {
+		ev("june", "2000-06-30", "Ouham", event.Exact, deaths(9)),         // the month before
+		ev("unknown", "2000-07-01", "Ouham", event.Exact, nil),            // deaths unknown
+		ev("none", "2000-07-02", "Ouham", event.Exact, deaths(0)),         // no deaths
+		ev("ouham", "2000-07-03", "Ouham", event.Exact, deaths(2)),        // the country's first
+		ev("vague", "2000-07-04", "Vakaga", event.CountryWide, deaths(5)), // not placed in Vakaga
+		ev("vakaga", "2000-07-20", "Vakaga", event.Admin1Area, deaths(30)),
+	}}
+	episodes := []Episode{
+		{Country: "CAF", Month: day("2000-07"), Places: []string{""}},
+		{Country: "CAF", Month: day("2000-07"), Places: []string{"Vakaga"}},
+		{Country: "CAF", Month: day("2000-08"), Places: []string{""}},
+		{Country: "TCD", Month: day("2000-07"), Places: []string{""}},
+	}
+	FirstDeaths(episodes, events)
+	var got []string
+	for _, e := range episodes {
+		got = append(got, e.FirstDeaths.Format(time.DateOnly))
+	}
+	if want := []string{"2000-07-03", "2000-07-20", "0001-01-01", "0001-01-01"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("first deaths %v, want %v", got, want)
 	}
 }

@@ -1,9 +1,11 @@
 package backtest
 
 import (
+	"slices"
 	"sort"
 	"time"
 
+	"threshold/internal/event"
 	"threshold/internal/indicator"
 )
 
@@ -38,6 +40,34 @@ type Episode struct {
 	Places []string
 	// Fatalities is the country's best fatality estimate in the month.
 	Fatalities float64
+	// FirstDeaths is the day of the month's first deadly event in the
+	// places that crossed (zero when unknown; see FirstDeaths).
+	FirstDeaths time.Time
+}
+
+// FirstDeaths sets each episode's FirstDeaths from the events by country
+// (each sorted by start date): the start of the first event with deaths in
+// the episode month, in the country when the whole country crossed, else
+// in the admin-1 areas that did (events placed in the area or finer, as
+// the indicators count them).
+func FirstDeaths(episodes []Episode, events map[string][]event.Event) {
+	for i := range episodes {
+		e := &episodes[i]
+		whole := slices.Contains(e.Places, "")
+		end := e.Month.AddDate(0, 1, 0)
+		es := events[e.Country]
+		j := sort.Search(len(es), func(j int) bool { return !es[j].DateStart.Before(e.Month) })
+		for ; j < len(es) && es[j].DateStart.Before(end); j++ {
+			x := es[j]
+			if x.Fatalities.Best == nil || *x.Fatalities.Best <= 0 {
+				continue
+			}
+			if whole || x.GeoPrecision <= event.Admin1Area && slices.Contains(e.Places, x.Admin1) {
+				e.FirstDeaths = x.DateStart
+				break
+			}
+		}
+	}
 }
 
 // FindEpisodes finds the escalation episodes of r in monthly best fatality

@@ -42,6 +42,11 @@ type Metrics struct {
 	// Horizon.MinLead+i months ahead. Month-end alerts make lead days
 	// come in steps (1, about 31, about 62), so medians often tie.
 	LeadMonths []int `json:"lead_months"`
+	// MedianDaysToDeaths is the median over warned episodes of the days
+	// from the earliest alert in the window to the first deadly event of
+	// the escalation month (Episode.FirstDeaths): a lead that does not
+	// come in month steps. 0 when none is known.
+	MedianDaysToDeaths float64 `json:"median_days_to_deaths"`
 	// Detected counts the episodes in [from, to] with an alert raised in
 	// the episode month itself: seen, but too late to warn.
 	Detected int `json:"detected"`
@@ -59,6 +64,9 @@ type Warning struct {
 	// window, LeadDays the days from it to the episode month's first day.
 	FirstAlert *time.Time `json:"first_alert,omitempty"`
 	LeadDays   int        `json:"lead_days,omitempty"`
+	// DaysToDeaths are the days from FirstAlert to the episode's first
+	// deadly event, when known.
+	DaysToDeaths int `json:"days_to_deaths,omitempty"`
 	// Rules are the rules whose alerts fell in the lead window.
 	Rules []string `json:"rules,omitempty"`
 }
@@ -116,7 +124,7 @@ func Score(alerts []Alert, episodes []Episode, from, to time.Time, h Horizon, co
 	}
 	warnings = make([]Warning, len(episodes))
 	m.LeadMonths = make([]int, h.MaxLead-h.MinLead+1)
-	var leads []float64
+	var leads, toDeaths []float64
 	for i, e := range episodes {
 		if !in(e.Month) {
 			continue
@@ -145,12 +153,17 @@ func Score(alerts []Alert, episodes []Episode, from, to time.Time, h Horizon, co
 			w.LeadDays = int(e.Month.Sub(*w.FirstAlert).Hours() / 24)
 			leads = append(leads, float64(w.LeadDays))
 			m.LeadMonths[monthsBetween(*w.FirstAlert, e.Month)-h.MinLead]++
+			if !e.FirstDeaths.IsZero() {
+				w.DaysToDeaths = int(e.FirstDeaths.Sub(*w.FirstAlert).Hours() / 24)
+				toDeaths = append(toDeaths, float64(w.DaysToDeaths))
+			}
 			sort.Strings(w.Rules)
 		}
 	}
 	m.Recall = ratio(m.Warned, m.Episodes)
 	m.Precision = ratio(m.Followed, m.Alerts)
 	m.MedianLeadDays = median(leads)
+	m.MedianDaysToDeaths = median(toDeaths)
 	m.CountryYears = countryYears
 	if countryYears > 0 {
 		m.FalseAlarmsPerCountryYear = float64(m.FalseAlarms) / countryYears

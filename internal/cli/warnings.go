@@ -38,7 +38,8 @@ episode, as the alert lifecycle deduplicates). The report gives:
                     in their country 1 to 3 months after the alert's month
   median_lead_days  over warned episodes, the days from the earliest alert
                     in that window (its month end) to the episode month's
-                    first day
+                    first day (median_days_to_deaths: to the month's first
+                    deadly event in the places that crossed)
   false alarms      alerts not followed by an episode, per country-year
 
 beside the same scores of a naive baseline replayed in the same run: alert
@@ -187,6 +188,7 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	fmt.Fprintf(tw, "alerts followed by an episode\t%d\t%d\t\n", m.Followed, b.Followed)
 	fmt.Fprintf(tw, "precision\t%.3f\t%.3f\t\n", m.Precision, b.Precision)
 	fmt.Fprintf(tw, "median lead (days)\t%.1f\t%.1f\t\n", m.MedianLeadDays, b.MedianLeadDays)
+	fmt.Fprintf(tw, "median days to first deaths\t%.1f\t%.1f\t\n", m.MedianDaysToDeaths, b.MedianDaysToDeaths)
 	for i := range m.LeadMonths {
 		months := "months"
 		if r.Horizon.MinLead+i == 1 {

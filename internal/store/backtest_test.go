@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,10 +116,16 @@ func checkReport(t *testing.T, r *backtest.Report) {
 	}
 	warned, baseWarned := 0, 0
 	for _, e := range r.EpisodeDetails {
+		if !strings.HasPrefix(e.FirstDeaths, e.Month) {
+			t.Errorf("episode %s %s: first deaths %q, not in the month (every GED event is deadly)", e.Country, e.Month, e.FirstDeaths)
+		}
 		if e.Warned {
 			warned++
 			if e.FirstAlert == nil || e.LeadDays < 1 || e.LeadDays > 3*31 || len(e.Rules) == 0 {
 				t.Errorf("warned episode %s %s: first alert %v, lead %d days, rules %v", e.Country, e.Month, e.FirstAlert, e.LeadDays, e.Rules)
+			}
+			if e.DaysToDeaths < e.LeadDays || e.DaysToDeaths > e.LeadDays+30 {
+				t.Errorf("warned episode %s %s: %d days to the first deaths (%s), %d to the month", e.Country, e.Month, e.DaysToDeaths, e.FirstDeaths, e.LeadDays)
 			}
 		}
 		if e.Baseline.Warned {
