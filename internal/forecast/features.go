@@ -39,7 +39,8 @@ import (
 //     UCDP BRD release (from 1989; unknown before).
 //   - coup.attempt, coup.success (at t), coup.attempts_5 (in t-4..t),
 //     coup.years_since_attempt (log1p, capped): Powell & Thyne, with the
-//     EWP coup file's attempts for years Powell & Thyne does not cover.
+//     EWP coup file's attempts for years Powell & Thyne does not cover
+//     (2023 and 2024; a year it does not list counts as none).
 //   - cov.log_pop, cov.log_gdppc, cov.gdppc_growth, cov.log_infmort: the
 //     covariate tables, the latest value of t-CarryYears..t (the tables end
 //     in 2021 or 2022, so later years carry their last value forward).
@@ -202,7 +203,9 @@ func BuildFeatures(d FeatureData) (*FeatureSet, error) {
 			key := ds.Format + "/" + v.Variable
 			s = fs.s[key]
 			if s == nil {
-				zero := ds.Format == "ucdp-acd" || ds.Format == "ucdp-brd"
+				// ACD and BRD list country-years with conflict; EWP's
+				// coup file mostly years with an attempt.
+				zero := ds.Format == "ucdp-acd" || ds.Format == "ucdp-brd" || ds.Format == "ewp-coups"
 				s = &series{vals: map[isoYear]float64{}, first: ds.FirstYear, last: ds.LastYear, zeroFill: zero}
 				fs.s[key] = s
 			}

@@ -98,9 +98,19 @@ func FitLogit(x [][]float64, y []float64, w []float64, lambda float64) (*Logit, 
 	}
 	init := make([]float64, p+1)
 	init[0] = logit(clampP(mean0(y, w)))
-	res, err := optimize.Minimize(prob, init, &optimize.Settings{GradientThreshold: 1e-8, MajorIterations: 2000}, &optimize.LBFGS{})
-	if err != nil && (res == nil || !usable(res.Status)) {
-		return nil, fmt.Errorf("logit: %w", err)
+	res, err := optimize.Minimize(prob, init, &optimize.Settings{GradientThreshold: 1e-6, MajorIterations: 2000}, &optimize.LBFGS{})
+	if err != nil {
+		// L-BFGS's line search fails when it can no longer decrease the
+		// objective in floating point, at the optimum's edge: keep the
+		// point if its gradient is nearly zero.
+		if res == nil {
+			return nil, fmt.Errorf("logit: %w", err)
+		}
+		grad := make([]float64, p+1)
+		fg(grad, res.X)
+		if g := maxAbs(grad); g > 1e-3*math.Max(1, float64(n)/1000) {
+			return nil, fmt.Errorf("logit: %w (gradient %g)", err, g)
+		}
 	}
 	m := &Logit{Intercept: res.X[0], Coef: make([]float64, p)}
 	for j := range p {
@@ -112,11 +122,12 @@ func FitLogit(x [][]float64, y []float64, w []float64, lambda float64) (*Logit, 
 	return m, nil
 }
 
-// usable reports whether an optimisation that stopped with status st
-// reached a point worth keeping (gonum reports a failed line search near
-// the optimum as an error).
-func usable(st optimize.Status) bool {
-	return st == optimize.GradientThreshold || st == optimize.FunctionConvergence || st == optimize.MethodConverge
+func maxAbs(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, math.Abs(x))
+	}
+	return m
 }
 
 // Predict returns P(y=1|row).
