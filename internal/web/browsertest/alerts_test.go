@@ -133,5 +133,5 @@ func TestAlertInbox(t *testing.T) {
 // waiting for one to appear (chromedp.Nodes waits for at least one).
 func count(b *tab, sel string) int {
 	b.t.Helper()
-	return get(b, chromedp.Evaluate[int](`document.querySelectorAll(` + strconv.Quote(sel) + `).length`))
+	return get(b, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
 }
