@@ -182,11 +182,15 @@ func (c *Case) Normalize() error {
 	if c.Status == "" {
 		c.Status = defaultOpening
 	}
-	if _, err := ParseStatus(string(c.Status)); err != nil {
+	if st, err := ParseStatus(string(c.Status)); err != nil {
 		errs = append(errs, err)
+	} else {
+		c.Status = st
 	}
-	if _, err := ParseConfidentiality(string(c.Confidentiality)); err != nil {
+	if l, err := ParseConfidentiality(string(c.Confidentiality)); err != nil {
 		errs = append(errs, err)
+	} else {
+		c.Confidentiality = l
 	}
 	staff := make([]string, 0, len(c.Staff))
 	for _, e := range c.Staff {
