@@ -60,7 +60,7 @@ func (m fileReader) PanelVariables(_ context.Context, dataset string) ([]panel.V
 // quickOptions keep a backtest short: few origins, small learners.
 func quickOptions(t testing.TB, target Target, h, year int) BacktestOptions {
 	return BacktestOptions{Target: target, Horizon: h, From: year, To: year, TrainFrom: 1985, Warmup: 2,
-		GBT: GBTConfig{Trees: 20, Depth: 2, LearningRate: 0.1, Lambda: 1, MinHessian: 1, Bins: 16, Subsample: 0.8, Seed: 1},
+		GBT:   GBTConfig{Trees: 20, Depth: 2, LearningRate: 0.1, Lambda: 1, MinHessian: 1, Bins: 16, Subsample: 0.8, Seed: 1},
 		Codes: loadCodes(t), Workers: 2}
 }
 
