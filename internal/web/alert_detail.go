@@ -221,6 +221,7 @@ type evidenceChart struct {
 	XAxisY        float64
 	TickBottom    float64   // the time axis' tick marks go from Bottom to TickBottom
 	Band          *chartBar // the window, shaded behind its bars; nil if no period of the series is in it
+	BandLabelX    float64   // the band's label ends at its right edge
 	BandLabelY    float64
 	Points        int
 }
@@ -278,6 +279,7 @@ func newEvidenceChart(pts []alert.Point, w alert.Window) evidenceChart {
 	if first >= 0 {
 		c.Band = &chartBar{X: round1(c.Left + float64(first)*step), Y: c.Top, W: round1(float64(last-first+1) * step),
 			H: evidenceHeight, Title: "The alert's window: " + windowText(w)}
+		c.BandLabelX = round1(c.Band.X + c.Band.W)
 	}
 	every := (len(pts) + 7) / 8
 	for i, p := range pts {

@@ -239,21 +239,19 @@ func severityLabel(s alert.Severity) string {
 	return strings.ToUpper(string(s[:1])) + string(s[1:])
 }
 
-// ruleIDs lists the ids of the active rules, and of the default ones, for
-// the rule filter's suggestions.
+// ruleIDs lists the ids of the active rules, for the rule filter's
+// suggestions: the embedded default rules when there is no rules store.
 func (h *handler) ruleIDs(ctx context.Context) ([]string, error) {
-	var ids []string
-	for _, r := range rules.Default().Rules {
-		ids = append(ids, r.ID)
-	}
+	f := rules.Default()
 	if h.Rules != nil {
-		f, _, err := h.activeRules(ctx)
-		if err != nil {
+		var err error
+		if f, _, err = h.activeRules(ctx); err != nil {
 			return nil, err
 		}
-		for _, r := range f.Rules {
-			ids = append(ids, r.ID)
-		}
+	}
+	var ids []string
+	for _, r := range f.Rules {
+		ids = append(ids, r.ID)
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids), nil

@@ -19,15 +19,54 @@ import (
 // Bangui, when the CAR data cross several of the rules' thresholds.
 var AlertsAsOf = time.Date(2013, 12, 31, 0, 0, 0, 0, time.UTC)
 
+// Rules is the rules file an AlertSite's alerts come from: three rules
+// like the default ones of November 2026, fixed here so that the tests of
+// the alert pages do not change when the default rules are tuned.
+const Rules = `version: "webtest-1"
+rules:
+  - id: coup
+    name: Coup or coup attempt
+    severity: critical
+    labels: {theme: governance}
+    coup: {min_sources: 1}
+  - id: violence-rising-country
+    name: Violence rising steadily
+    severity: warning
+    labels: {theme: violence}
+    level: country
+    detector:
+      method: cusum
+      indicator: violent_events
+      min_value: 25
+      config: {cusum_shift: 2, cusum_threshold: 2}
+  - id: fatalities-surge-admin1
+    name: Deaths far above the area's history
+    severity: warning
+    labels: {theme: violence}
+    level: admin1
+    detector:
+      method: surprise
+      indicator: fatalities_best
+      min_value: 25
+      config: {surprise_threshold: 3}
+  - id: mass-fatalities-admin1
+    name: 100 or more deaths in an area in a month
+    severity: critical
+    labels: {theme: violence}
+    level: admin1
+    indicator: {name: fatalities_best, op: ">=", value: 100}
+`
+
 // AlertSite is a Site with the alert pages as well: an alert manager over
 // the site's database (audited in the site's audit log), the rules page,
-// the triggering events and the delivery log, with the alerts the embedded
-// default rules raise on the real CAR data as of AlertsAsOf.
+// the triggering events and the delivery log, with the alerts Rules raise on
+// the real CAR data as of AlertsAsOf. No rules version is saved: the rules
+// page shows the embedded default rules until a test saves some.
 type AlertSite struct {
 	*Site
 	Alerts *alert.Manager
-	// Opened are the alerts the default rules opened, in the order the
-	// manager opened them.
+	// Opened are the alerts Rules opened, in the order the manager opened
+	// them.
 	Opened []alert.Alert
 }
 
@@ -43,9 +82,13 @@ func StartAlerts(t testing.TB) *AlertSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := rules.Evaluate(ctx, base.DB, rules.Default(), rules.Scope{Countries: []string{"CAF"}, AsOf: AlertsAsOf})
+	f, err := rules.Parse("webtest.Rules", []byte(Rules))
 	if err != nil {
-		t.Fatalf("evaluate the default rules as of %s: %v", AlertsAsOf.Format(time.DateOnly), err)
+		t.Fatal(err)
+	}
+	fs, err := rules.Evaluate(ctx, base.DB, f, rules.Scope{Countries: []string{"CAF"}, AsOf: AlertsAsOf})
+	if err != nil {
+		t.Fatalf("evaluate webtest.Rules as of %s: %v", AlertsAsOf.Format(time.DateOnly), err)
 	}
 	res, err := m.Process(ctx, fs, alert.Evaluated{}, Now)
 	if err != nil {
