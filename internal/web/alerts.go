@@ -139,7 +139,7 @@ func (h *handler) alertsPage(w http.ResponseWriter, r *http.Request) error {
 		v.Me = p.Email
 	}
 	v.Filter, v.Problems = parseAlertsFilter(r)
-	v.States = []option{{Value: stateOpen, Label: "Open (not resolved)"}, {Value: stateAll, Label: "All"}}
+	v.States = []option{{Value: stateOpen, Label: "Open"}, {Value: stateAll, Label: "All"}}
 	for _, s := range alert.States() {
 		v.States = append(v.States, option{Value: string(s), Label: stateLabel(s)})
 	}
