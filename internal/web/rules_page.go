@@ -42,6 +42,10 @@ type rulesView struct {
 	History  []historyRow
 }
 
+// Edited reports whether the page answers a check or save, whose result
+// then comes first, above the rules.
+func (v rulesView) Edited() bool { return len(v.Problems) > 0 || v.Checked != "" }
+
 type ruleRow struct {
 	ID, Name, Description string
 	Kind, Level, Period   string
