@@ -2,7 +2,11 @@
 // little JavaScript that only enhances them. A world map of recent
 // violence, a page per country (monthly chart, map of events, events table,
 // admin-1 breakdown), the login page and the administration of users and
-// organisations.
+// organisations. With Deps.Alerts, the alert pages: the inbox grouped by
+// country (/alerts), each alert with its evidence chart, triggering events,
+// deliveries, history and lifecycle forms (/alerts/{id}), and the silences
+// (/silences); with Deps.Rules, the alert rules and, for admins, their
+// editor (/rules).
 //
 // Each page is a handler file with a template of the same name in
 // templates/; templates and static assets are embedded, and maps are drawn
