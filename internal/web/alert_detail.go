@@ -28,6 +28,7 @@ type alertView struct {
 	Score       string
 	Labels      []string // "theme: violence"
 	Rule        *ruleRow // the rule in the active rules file; nil if it is no longer there
+	RulesOn     bool     // the rules page is registered
 
 	History    []transitionRow
 	Chart      evidenceChart
@@ -102,6 +103,7 @@ func (h *handler) alertPage(w http.ResponseWriter, r *http.Request) error {
 		v.Labels = append(v.Labels, k+": "+a.Labels[k])
 	}
 	if h.Rules != nil {
+		v.RulesOn = true
 		f, _, err := h.activeRules(ctx)
 		if err != nil {
 			return err
