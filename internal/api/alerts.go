@@ -327,5 +327,8 @@ func schemaName(t reflect.Type, hint string) string {
 	if t.PkgPath() == "threshold/internal/alert" && !strings.HasPrefix(name, "Alert") {
 		name = "Alert" + name
 	}
+	if t.PkgPath() == "threshold/internal/casework" && !strings.HasPrefix(name, "Case") {
+		name = "Case" + name // casework.Summary, Report, Place: CaseSummary, ...
+	}
 	return name
 }

@@ -86,6 +86,9 @@ type Deps struct {
 	// Deliveries serves alerts' delivery logs; nil leaves that endpoint
 	// out.
 	Deliveries Deliveries
+	// Cases serves casework (cases, actions, the warning-to-action
+	// report); nil leaves those endpoints out.
+	Cases Cases
 
 	Log *slog.Logger // nil discards
 	Geo *geo.Table   // country codes; nil loads the embedded table
@@ -187,6 +190,10 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	}
 	if deps.Rules != nil {
 		a.registerRules()
+	}
+	if deps.Cases != nil {
+		a.registerCases()
+		a.registerReports()
 	}
 	return a, nil
 }
