@@ -81,7 +81,7 @@ func TestEvaluateCAR(t *testing.T) {
 		{monthEnd(2003, time.March), "coup", "", []string{"Central African Republic: successful coup on 2003-03-15 (powell-thyne)"}},
 		{monthEnd(2001, time.May), "coup", "", []string{"coup attempt on 2001-05-28 (powell-thyne)"}},
 		// Deaths after the quiet of 2000-2001 (the May 2001 coup attempt).
-		{monthEnd(2001, time.May), "first-fatal-country", "", []string{"fatalities in Central African Republic in 2001-05: 190, the first since 2000-01 (6 then), after 6 or more quiet months"}},
+		{monthEnd(2001, time.May), "first-fatal-country", "", []string{"fatalities in Central African Republic in 2001-05: 190, the first since 2000-01 (6 then), after 3 or more quiet months"}},
 		// Violence doubling after the general election of 23 January 2011.
 		{monthEnd(2011, time.March), "election-violence", "", []string{"general election in Central African Republic on 2011-01-23, 67 days ago", "violent events in Central African Republic in 2011-03: 7, 2.2x the monthly mean of the 12 months before (3.2)"}},
 		// Fighting reaches Nana-Grébizi in April 2013, after a quiet year.
