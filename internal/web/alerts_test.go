@@ -3,18 +3,22 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"threshold/internal/alert"
 	"threshold/internal/audit"
 	"threshold/internal/auth"
+	"threshold/internal/geo"
 	"threshold/internal/rules"
 	"threshold/internal/server"
 	"threshold/internal/server/servertest"
 	"threshold/internal/store"
+	"threshold/internal/web"
 	"threshold/internal/web/webtest"
 )
 
@@ -515,4 +519,67 @@ func syntheticDelivery(id int64) store.Delivery {
 		Receiver: "africa-central-east-desk", Channel: store.ChannelWebhook, Target: "https://desk.example.org/synthetic-hook",
 		Attempt: 1, Status: store.DeliveryRetrying, HTTPStatus: http.StatusServiceUnavailable, Error: "synthetic: receiver down",
 		At: webtest.Now}
+}
+
+// TestAlertPagesOptionalDeps: without a rules store, event lookup or
+// delivery log the alert pages still work, with what they have; without
+// an alert manager there are no alert pages; a rules store needs an audit
+// log.
+func TestAlertPagesOptionalDeps(t *testing.T) {
+	site := webtest.StartAlerts(t)
+	geoTable, err := geo.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := web.Deps{Data: site.DB, Auth: site.Auth, Admin: site.Auth, Geo: geoTable, Now: func() time.Time { return webtest.Now }}
+	register := func(d web.Deps) (*server.Routes, error) {
+		routes := &server.Routes{}
+		return routes, web.Register(routes, d)
+	}
+	patterns := func(rs *server.Routes) map[string]bool {
+		m := map[string]bool{}
+		for _, rt := range rs.All() {
+			m[rt.Method+" "+rt.Pattern] = true
+		}
+		return m
+	}
+
+	rs, err := register(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := patterns(rs); p["GET /alerts"] || p["GET /rules"] || p["GET /silences"] {
+		t.Errorf("without Deps.Alerts and Deps.Rules the dashboard has alert pages: %v", p)
+	}
+	withRules := base
+	withRules.Rules = site.DB
+	if _, err := register(withRules); err == nil || !strings.Contains(err.Error(), "Deps.Audit") {
+		t.Errorf("Deps.Rules without Deps.Audit: error %v, want one naming Deps.Audit", err)
+	}
+
+	alertsOnly := base
+	alertsOnly.Alerts = site.Alerts
+	rs, err = register(alertsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := patterns(rs); !p["GET /alerts/{id}"] || !p["POST /silences"] || p["GET /rules"] {
+		t.Errorf("with Deps.Alerts only, routes %v", p)
+	}
+	srv, err := server.New(server.Options{Routes: rs, Auth: servertest.Auth{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", alertPath(massBangui, ""), nil)
+	req.AddCookie(&http.Cookie{Name: server.SessionCookie, Value: servertest.Session(auth.Analyst)})
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	p := page{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+	p.want(t, "detail with alerts only", http.StatusOK, "<dt>Rule</dt><dd>mass-fatalities-admin1<br><small>rules version webtest-1</small>",
+		"Events by key: ucdp-ged:")
+	for _, s := range []string{`href="/rules`, `id="deliveries-title"`, `<table class="events">`} {
+		if strings.Contains(p.body, s) {
+			t.Errorf("detail with alerts only holds %q", s)
+		}
+	}
 }
