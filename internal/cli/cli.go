@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"alerts":     {runAlerts, "list alerts and acknowledge, action, dismiss, resolve or assign them"},
 		"elections":  {runElections, "import and list the elections calendar"},
 		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed"},
+		"cases":      {runCases, "open cases, log actions, share them and report warning-to-action time"},
 		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
 	}
 }
