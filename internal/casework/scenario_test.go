@@ -71,7 +71,10 @@ func at(s string) time.Time {
 // rules raise on the CAR crisis of 2012-14, answered by synthetic cases
 // and actions dated after them, and checks it against a hand computation.
 func TestWarningToActionCAR(t *testing.T) {
-	db, _ := storetest.SQLite(t)
+	storetest.ForEach(t, testWarningToActionCAR)
+}
+
+func testWarningToActionCAR(t *testing.T, db *store.DB, _ string) {
 	ctx := context.Background()
 	m, alerts := replayCAR(t, db)
 	owner, err := db.AddOrg(ctx, "Synthetic DPPA", time.Now())

@@ -11,11 +11,15 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
+	"threshold/internal/store"
 	"threshold/internal/storetest"
 )
 
 func TestCaseLifecycle(t *testing.T) {
-	db, _ := storetest.SQLite(t)
+	storetest.ForEach(t, testCaseLifecycle)
+}
+
+func testCaseLifecycle(t *testing.T, db *store.DB, _ string) {
 	ctx := context.Background()
 	now := time.Date(2024, 5, 2, 8, 0, 0, 0, time.UTC)
 	var orgs []string
