@@ -100,6 +100,9 @@ func (f casesFixture) do(t *testing.T, token, method, path, body string) (int, s
 	if body != "" {
 		r = httptest.NewRequest(method, path, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
+		if method == http.MethodPatch && strings.Contains(body, "lead_office") {
+			r.Header.Set("Content-Type", "application/merge-patch+json")
+		}
 	} else {
 		r = httptest.NewRequest(method, path, nil)
 	}
@@ -335,6 +338,8 @@ func TestCasesAPI(t *testing.T) {
 		{"report csv", "un-analyst", "GET", path("/reports/warning-to-action?format=csv"), "", 200,
 			[]string{"group,key,title,count,median_days,p90_days,alert_id,country,fired_at,age_days\noverall,all,,1,"}},
 		{"partners do not get the report", "un-partner-viewer", "GET", path("/reports/warning-to-action"), "", 403, nil},
+		{"merge patch", "un-desk-officer", "PATCH", path("/cases/%d", id), `{"lead_office":"Synthetic UNRCCA"}`, 200,
+			[]string{`"lead_office":"Synthetic UNRCCA"`}},
 		{"search", "un-desk-officer", "GET", path("/cases?q=syr+darya&status=monitoring&country=tjk"), "", 200, []string{`"total":1`}},
 		{"search misses", "un-desk-officer", "GET", path("/cases?q=nile"), "", 200, []string{`"items":[]`, `"total":0`}},
 	} {
