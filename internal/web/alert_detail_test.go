@@ -148,3 +148,21 @@ func TestWithDone(t *testing.T) {
 		}
 	}
 }
+
+func TestAlertsBack(t *testing.T) {
+	for back, want := range map[string]bool{
+		"/alerts":                     true,
+		"/alerts?severity=critical":   true,
+		"/alerts/12":                  true,
+		"/alerts/../admin/users":      false,
+		"/alertsx":                    false,
+		"/countries/CAF":              false,
+		"https://evil.example/alerts": false,
+		"//evil.example/alerts":       false,
+		"":                            false,
+	} {
+		if got := alertsBack(back); got != want {
+			t.Errorf("alertsBack(%q) = %v, want %v", back, got, want)
+		}
+	}
+}

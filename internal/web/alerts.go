@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -322,12 +323,25 @@ func (h *handler) changeAlert(act alert.Action) func(w http.ResponseWriter, r *h
 			return h.alertChangeError(w, r, id, act, err)
 		}
 		back := "/alerts/" + strconv.FormatInt(id, 10)
-		if b := safeNext(r.PostFormValue("back")); b == "/alerts" || strings.HasPrefix(b, "/alerts?") || strings.HasPrefix(b, "/alerts/") {
+		if b := r.PostFormValue("back"); alertsBack(b) {
 			back = b
 		}
 		http.Redirect(w, r, withDone(back, done, id), http.StatusSeeOther)
 		return nil
 	}
+}
+
+// alertsBack reports whether a form's back field is a page of the alert
+// pages on this site, in clean form: the inbox or an alert.
+func alertsBack(back string) bool {
+	if safeNext(back) != back {
+		return false
+	}
+	u, err := url.Parse(back)
+	if err != nil || path.Clean(u.Path) != u.Path {
+		return false
+	}
+	return u.Path == "/alerts" || strings.HasPrefix(u.Path, "/alerts/")
 }
 
 // withDone adds the status line's parameters to a local address, and an
