@@ -96,5 +96,5 @@ func (formatName) Schema(huma.Registry) *huma.Schema {
 
 // sources lists the sources Threshold ingests.
 func sources() []event.Source {
-	return []event.Source{event.UCDPGED, event.UCDPCandidate, event.UCDPDECO, event.ACLED, event.GDELT, event.ICEWS}
+	return event.Sources()
 }

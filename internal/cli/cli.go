@@ -35,7 +35,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"demo":       {runDemo, "ingest the bundled sample data and print a country-month summary"},
-		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS)"},
+		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS, Powell & Thyne coups)"},
 		"import":     {runImport, "import country-year panels (EWP, UCDP ACD and BRD, coups, covariates)"},
 		"events":     {runEvents, "list stored events"},
 		"stats":      {runStats, "aggregate events per country or admin-1 area and period"},

@@ -23,7 +23,8 @@ usage: threshold ingest [--db DB] [--format auto|ucdp-ged|...] [--strict] [--jso
 Ingest reads event data files in their published formats and stores their
 events: UCDP GED (every release layout: 49, 41 and 14 columns), UCDP
 Candidate events, UCDP DECO, ACLED CSV exports, GDELT 1.0 and 2.0 event
-exports, and ICEWS event files. The format is detected from the header or
+exports, ICEWS event files, and the Powell & Thyne list of coups and coup
+attempts. The format is detected from the header or
 the column count unless --format names it; .gz and .zip files are read
 directly.
 

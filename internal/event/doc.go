@@ -1,6 +1,6 @@
 // Package event defines Threshold's one event model: a political-violence or
 // political-event record that every source (UCDP GED, UCDP Candidate, UCDP
-// DECO, ACLED, GDELT, ICEWS) maps onto.
+// DECO, ACLED, GDELT, ICEWS, the Powell & Thyne coups list) maps onto.
 //
 // An event is identified by its source and the source's own identifier, so
 // the same published record always has the same Key. Where it happened is an

@@ -21,6 +21,11 @@ const (
 	PowellThyne   Source = "powell-thyne"   // Powell & Thyne list of coups and coup attempts
 )
 
+// Sources lists the sources Threshold ingests.
+func Sources() []Source {
+	return []Source{UCDPGED, UCDPCandidate, UCDPDECO, ACLED, GDELT, ICEWS, PowellThyne}
+}
+
 // Key is an event's stable identity: its source and the source's own id.
 type Key struct {
 	Source   Source
