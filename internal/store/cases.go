@@ -86,64 +86,90 @@ func scanCase(sc scanner) (casework.Case, error) {
 	return c, nil
 }
 
-// fillCase reads a case's places, staff and sharing list (and, with
-// history, its status history).
-func (db *DB) fillCase(ctx context.Context, q querier, c *casework.Case, history bool) error {
-	c.Places, c.Countries, c.Staff, c.SharedWith = []casework.Place{}, []string{}, []string{}, []string{}
-	err := db.each(ctx, q, `SELECT country, admin1 FROM case_places WHERE case_id = ? ORDER BY country, admin1`,
-		[]any{c.ID}, func(rows *sql.Rows) error {
-			var p casework.Place
-			if err := rows.Scan(&p.Country, &p.Admin1); err != nil {
-				return err
-			}
-			c.Places = append(c.Places, p)
-			if !slices.Contains(c.Countries, p.Country) {
-				c.Countries = append(c.Countries, p.Country)
-			}
-			return nil
-		})
-	if err != nil {
-		return fmt.Errorf("case %d places: %w", c.ID, err)
+// fillCases reads the cases' places, staff and sharing lists (and, with
+// history, their status histories), a few queries for all of them.
+func (db *DB) fillCases(ctx context.Context, q querier, cs []casework.Case, history bool) error {
+	idx := make(map[int64]*casework.Case, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		c.Places, c.Countries, c.Staff, c.SharedWith = []casework.Place{}, []string{}, []string{}, []string{}
+		if history {
+			c.History = []casework.StatusChange{}
+		}
+		idx[c.ID] = c
 	}
-	if err := db.each(ctx, q, `SELECT email FROM case_staff WHERE case_id = ? ORDER BY email`, []any{c.ID},
-		func(rows *sql.Rows) error {
-			var e string
-			err := rows.Scan(&e)
-			c.Staff = append(c.Staff, e)
+	for start := 0; start < len(cs); start += 500 {
+		chunk := cs[start:min(start+500, len(cs))]
+		in := `IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+		ids := make([]any, 0, len(chunk))
+		for _, c := range chunk {
+			ids = append(ids, c.ID)
+		}
+		err := db.each(ctx, q, `SELECT case_id, country, admin1 FROM case_places WHERE case_id `+in+` ORDER BY case_id, country, admin1`,
+			ids, func(rows *sql.Rows) error {
+				var (
+					id int64
+					p  casework.Place
+				)
+				if err := rows.Scan(&id, &p.Country, &p.Admin1); err != nil {
+					return err
+				}
+				c := idx[id]
+				c.Places = append(c.Places, p)
+				if !slices.Contains(c.Countries, p.Country) {
+					c.Countries = append(c.Countries, p.Country)
+				}
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("case places: %w", err)
+		}
+		if err := db.each(ctx, q, `SELECT case_id, email FROM case_staff WHERE case_id `+in+` ORDER BY case_id, email`, ids,
+			func(rows *sql.Rows) error {
+				var (
+					id int64
+					e  string
+				)
+				err := rows.Scan(&id, &e)
+				idx[id].Staff = append(idx[id].Staff, e)
+				return err
+			}); err != nil {
+			return fmt.Errorf("case staff: %w", err)
+		}
+		if err := db.each(ctx, q, `SELECT cs.case_id, o.name FROM case_shares cs JOIN organisations o ON o.id = cs.org_id
+			WHERE cs.case_id `+in+` ORDER BY cs.case_id, o.name`, ids, func(rows *sql.Rows) error {
+			var (
+				id int64
+				n  string
+			)
+			err := rows.Scan(&id, &n)
+			idx[id].SharedWith = append(idx[id].SharedWith, n)
 			return err
 		}); err != nil {
-		return fmt.Errorf("case %d staff: %w", c.ID, err)
-	}
-	if err := db.each(ctx, q, `SELECT o.name FROM case_shares cs JOIN organisations o ON o.id = cs.org_id
-		WHERE cs.case_id = ? ORDER BY o.name`, []any{c.ID}, func(rows *sql.Rows) error {
-		var n string
-		err := rows.Scan(&n)
-		c.SharedWith = append(c.SharedWith, n)
-		return err
-	}); err != nil {
-		return fmt.Errorf("case %d sharing: %w", c.ID, err)
-	}
-	if !history {
-		return nil
-	}
-	c.History = []casework.StatusChange{}
-	if err := db.each(ctx, q, `SELECT from_status, to_status, actor, note, at FROM case_status_history
-		WHERE case_id = ? ORDER BY id`, []any{c.ID}, func(rows *sql.Rows) error {
-		var (
-			h        casework.StatusChange
-			from, to string
-			at       any
-		)
-		if err := rows.Scan(&from, &to, &h.Actor, &h.Note, &at); err != nil {
-			return err
+			return fmt.Errorf("case sharing: %w", err)
 		}
-		h.From, h.To = casework.Status(from), casework.Status(to)
-		var err error
-		h.At, err = scanTime(at)
-		c.History = append(c.History, h)
-		return err
-	}); err != nil {
-		return fmt.Errorf("case %d history: %w", c.ID, err)
+		if !history {
+			continue
+		}
+		if err := db.each(ctx, q, `SELECT case_id, from_status, to_status, actor, note, at FROM case_status_history
+			WHERE case_id `+in+` ORDER BY case_id, id`, ids, func(rows *sql.Rows) error {
+			var (
+				id       int64
+				h        casework.StatusChange
+				from, to string
+				at       any
+			)
+			if err := rows.Scan(&id, &from, &to, &h.Actor, &h.Note, &at); err != nil {
+				return err
+			}
+			h.From, h.To = casework.Status(from), casework.Status(to)
+			var err error
+			h.At, err = scanTime(at)
+			idx[id].History = append(idx[id].History, h)
+			return err
+		}); err != nil {
+			return fmt.Errorf("case history: %w", err)
+		}
 	}
 	return nil
 }
@@ -292,10 +318,11 @@ func (db *DB) caseIn(ctx context.Context, q querier, v casework.Viewer, id int64
 	if err != nil {
 		return casework.Case{}, caseErr(fmt.Errorf("case %d: %w", id, db.mapErr(err)))
 	}
-	if err := db.fillCase(ctx, q, &c, true); err != nil {
-		return casework.Case{}, err
+	cs := []casework.Case{c}
+	if err := db.fillCases(ctx, q, cs, true); err != nil {
+		return casework.Case{}, fmt.Errorf("case %d: %w", id, err)
 	}
-	return c, nil
+	return cs[0], nil
 }
 
 // casesWhere is the condition and arguments selecting q's cases for v.
@@ -344,10 +371,8 @@ func (db *DB) Cases(ctx context.Context, v casework.Viewer, q casework.Query) ([
 	}); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := db.fillCase(ctx, db.read, &out[i], false); err != nil {
-			return nil, err
-		}
+	if err := db.fillCases(ctx, db.read, out, false); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -478,16 +503,26 @@ func (db *DB) Actions(ctx context.Context, v casework.Viewer, q casework.ActionQ
 	}); err != nil {
 		return nil, err
 	}
+	idx := make(map[int64]*casework.Action, len(out))
 	for i := range out {
 		out[i].Alerts = []int64{}
-		if err := db.each(ctx, db.read, `SELECT alert_id FROM case_action_alerts WHERE action_id = ? ORDER BY alert_id`,
-			[]any{out[i].ID}, func(rows *sql.Rows) error {
-				var id int64
-				err := rows.Scan(&id)
-				out[i].Alerts = append(out[i].Alerts, id)
+		idx[out[i].ID] = &out[i]
+	}
+	for start := 0; start < len(out); start += 500 {
+		chunk := out[start:min(start+500, len(out))]
+		ids := make([]any, 0, len(chunk))
+		for _, a := range chunk {
+			ids = append(ids, a.ID)
+		}
+		if err := db.each(ctx, db.read, `SELECT action_id, alert_id FROM case_action_alerts WHERE action_id IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`) ORDER BY action_id, alert_id`, ids,
+			func(rows *sql.Rows) error {
+				var action, alert int64
+				err := rows.Scan(&action, &alert)
+				idx[action].Alerts = append(idx[action].Alerts, alert)
 				return err
 			}); err != nil {
-			return nil, fmt.Errorf("action %d alerts: %w", out[i].ID, err)
+			return nil, fmt.Errorf("action alerts: %w", err)
 		}
 	}
 	return out, nil

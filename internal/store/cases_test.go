@@ -218,6 +218,22 @@ func TestCaseLifecycleStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A list holds what reading each case one by one does, but the
+		// history.
+		list, err := db.Cases(ctx, all, casework.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, got := range list {
+			one, err := db.Case(ctx, all, got.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			one.History = nil
+			if diff := cmp.Diff(one, got); diff != "" {
+				t.Errorf("case %d listed (-one +listed):\n%s", got.ID, diff)
+			}
+		}
 		wantPlaces := []casework.Place{{Country: "CAF"}, {Country: "TCD", Admin1: "Salamat"}}
 		if diff := cmp.Diff(wantPlaces, c.Places); diff != "" {
 			t.Errorf("places (-want +got):\n%s", diff)
