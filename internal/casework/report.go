@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"threshold/internal/geo"
 )
 
 // Answer is one link of an action of a case to an alert: the facts the
@@ -202,6 +204,15 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	rank := int(math.Ceil(p / 100 * float64(len(s))))
 	return s[min(max(rank, 1), len(s))-1]
+}
+
+// Regions returns the Region function of Options over a country table:
+// a country's UN M49 region ("Africa"), "" for codes it does not know.
+func Regions(t *geo.Table) func(iso3 string) string {
+	return func(iso3 string) string {
+		c, _ := t.Lookup(iso3)
+		return c.Region
+	}
 }
 
 // Quarter names the calendar quarter of t (UTC): "2013-Q2".

@@ -145,8 +145,7 @@ func caseService(st *store.DB) (*casework.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return casework.New(casework.Options{Store: st, Alerts: m, Audit: log,
-		Region: func(iso3 string) string { c, _ := g.Lookup(iso3); return c.Region }})
+	return casework.New(casework.Options{Store: st, Alerts: m, Audit: log, Region: casework.Regions(g)})
 }
 
 // commaList splits a comma-separated flag value; "" is nil.
