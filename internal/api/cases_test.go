@@ -307,6 +307,8 @@ func TestCasesAPI(t *testing.T) {
 		{"missing title", "un-desk-officer", "POST", path("/cases"), `{"countries":["UZB"],"confidentiality":"public"}`, 422, nil},
 		{"bad country", "un-desk-officer", "POST", path("/cases"), `{"title":"x","countries":["Uzbekistan"],"confidentiality":"public"}`, 422,
 			[]string{"not an ISO alpha-3 code"}},
+		{"unknown country", "un-desk-officer", "POST", path("/cases"), `{"title":"x","countries":["XYZ"],"confidentiality":"public"}`, 422,
+			[]string{"XYZ is not a country code Threshold knows"}},
 		{"bad level", "un-desk-officer", "POST", path("/cases"), `{"title":"x","countries":["UZB"],"confidentiality":"secret"}`, 422, nil},
 		{"unknown organisation", "un-desk-officer", "POST", path("/cases"),
 			`{"title":"x","countries":["UZB"],"confidentiality":"public","shared_with":["Nobody"]}`, 422, []string{`no organisation \"Nobody\"`}},

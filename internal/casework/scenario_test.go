@@ -88,7 +88,7 @@ func testWarningToActionCAR(t *testing.T, db *store.DB, _ string) {
 	log := audit.New(db, nil)
 	now := at("2014-07-31T00:00:00Z")
 	svc, err := casework.New(casework.Options{Store: db, Alerts: m, Audit: log, Now: func() time.Time { return now },
-		Region: casework.Regions(g)})
+		Geo: g})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"threshold/internal/alert"
 	"threshold/internal/audit"
+	"threshold/internal/geo"
 )
 
 // Store keeps cases and actions; *store.DB implements it. Every read
@@ -65,11 +66,11 @@ type Options struct {
 	Store  Store
 	Alerts Alerts   // nil: actions cannot link alerts
 	Audit  Recorder // nil records nothing (tests only)
-	// Region names a country's region in the report (geo's M49 region);
-	// nil groups every country under "".
-	Region func(iso3 string) string
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Geo is the country table: places must be countries it knows, and
+	// the report groups by their M49 region. nil loads the embedded one.
+	Geo *geo.Table
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Service is casework: it checks and applies changes, marks answered
@@ -78,7 +79,7 @@ type Service struct {
 	st     Store
 	alerts Alerts
 	audit  Recorder
-	region func(string) string
+	geo    *geo.Table
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -88,15 +89,19 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil {
 		return nil, errors.New("casework: no store")
 	}
-	s := &Service{st: o.Store, alerts: o.Alerts, audit: o.Audit, region: o.Region, now: o.Now, log: o.Log}
+	s := &Service{st: o.Store, alerts: o.Alerts, audit: o.Audit, geo: o.Geo, now: o.Now, log: o.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.region == nil {
-		s.region = func(string) string { return "" }
+	if s.geo == nil {
+		g, err := geo.Load()
+		if err != nil {
+			return nil, fmt.Errorf("casework: %w", err)
+		}
+		s.geo = g
 	}
 	return s, nil
 }
@@ -114,6 +119,17 @@ func (s *Service) record(ctx context.Context, v Viewer, action, object string, d
 		return fmt.Errorf("audit %s %s: %w", action, object, err)
 	}
 	return nil
+}
+
+// checkPlaces refuses countries the country table does not know.
+func (s *Service) checkPlaces(c Case) error {
+	var errs []error
+	for _, cc := range c.Countries {
+		if _, ok := s.geo.Lookup(cc); !ok {
+			errs = append(errs, fmt.Errorf("%w: %s is not a country code Threshold knows", ErrInvalid, cc))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func caseObject(id int64) string { return "case:" + strconv.FormatInt(id, 10) }
@@ -152,7 +168,7 @@ func (s *Service) Create(ctx context.Context, v Viewer, c Case) (Case, error) {
 	if len(c.Staff) == 0 && v.Email != "" {
 		c.Staff = []string{v.Email}
 	}
-	if err := c.Normalize(); err != nil {
+	if err := errors.Join(c.Normalize(), s.checkPlaces(c)); err != nil {
 		return Case{}, err
 	}
 	if c.Status == Closed {
@@ -262,6 +278,11 @@ func (s *Service) Update(ctx context.Context, v Viewer, id int64, p Patch) (Case
 	}
 	if err := c.Normalize(); err != nil {
 		return Case{}, err
+	}
+	if p.Places != nil {
+		if err := s.checkPlaces(c); err != nil {
+			return Case{}, err
+		}
 	}
 	var change *StatusChange
 	now := s.now().UTC()
@@ -450,5 +471,5 @@ func (s *Service) Report(ctx context.Context, v Viewer, unansweredAfter time.Dur
 	if err := s.auditReads(ctx, v, "report:warning-to-action", levels); err != nil {
 		return Report{}, err
 	}
-	return Compute(ReportInput{Answers: ans, Unanswered: un, Now: now, UnansweredAfter: unansweredAfter, Region: s.region}), nil
+	return Compute(ReportInput{Answers: ans, Unanswered: un, Now: now, UnansweredAfter: unansweredAfter, Region: Regions(s.geo)}), nil
 }

@@ -17,7 +17,6 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
-	"threshold/internal/geo"
 	"threshold/internal/store"
 )
 
@@ -141,11 +140,7 @@ func caseService(st *store.DB) (*casework.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := geo.Load()
-	if err != nil {
-		return nil, err
-	}
-	return casework.New(casework.Options{Store: st, Alerts: m, Audit: log, Region: casework.Regions(g)})
+	return casework.New(casework.Options{Store: st, Alerts: m, Audit: log})
 }
 
 // commaList splits a comma-separated flag value; "" is nil.
