@@ -71,10 +71,11 @@
 //
 // An alert is one episode of one rule's condition holding for one place
 // (package alert). Its warning-to-action time is from the alert's FiredAt
-// to the first action, linked to it, dated at or after it. Report
-// summarises those times per case, per lead office, per region (the UN
-// M49 region of the alert's country) and per quarter of the firing:
-// count, median and 90th percentile (nearest rank), and lists the
-// unanswered warnings, alerts no action is linked to, older than a given
-// age, oldest first.
+// to the first action, linked to it, dated at or after it. Compute (and
+// Service.Report over the cases a viewer sees) summarises those times per
+// case, per lead office, per region (the UN M49 region of the alert's
+// country) and per quarter of the firing: count, median and 90th
+// percentile (nearest rank). It lists the unanswered warnings older than a
+// given age, oldest first: alerts no case action is linked to and nobody
+// has decided on in the inbox (still firing or acknowledged).
 package casework
