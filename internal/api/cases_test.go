@@ -343,6 +343,8 @@ func TestCasesAPI(t *testing.T) {
 		{"merge patch", "un-desk-officer", "PATCH", path("/cases/%d", id), `{"lead_office":"Synthetic UNRCCA"}`, 200,
 			[]string{`"lead_office":"Synthetic UNRCCA"`}},
 		{"search", "un-desk-officer", "GET", path("/cases?q=syr+darya&status=monitoring&country=tjk"), "", 200, []string{`"total":1`}},
+		{"several statuses", "un-desk-officer", "GET", path("/cases?status=crisis,monitoring"), "", 200, []string{`"total":1`}},
+		{"other statuses", "un-desk-officer", "GET", path("/cases?status=crisis&status=closed"), "", 200, []string{`"total":0`}},
 		{"search misses", "un-desk-officer", "GET", path("/cases?q=nile"), "", 200, []string{`"items":[]`, `"total":0`}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
