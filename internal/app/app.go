@@ -19,6 +19,7 @@ import (
 	"threshold/internal/api"
 	"threshold/internal/audit"
 	"threshold/internal/auth"
+	"threshold/internal/casework"
 	"threshold/internal/geo"
 	"threshold/internal/server"
 	"threshold/internal/store"
@@ -135,11 +136,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 
+	// Casework: cases, the actions that answer warnings, need-to-know.
+	cases, err := casework.New(casework.Options{Store: db, Alerts: a.warn.Alerts, Audit: auditLog, Geo: g, Now: opts.Now, Log: opts.Log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
-		Deliveries: a.warn.Notifier, Rules: db,
+		Deliveries: a.warn.Notifier, Rules: db, Cases: cases,
 		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
