@@ -548,3 +548,14 @@ func TestFirstDeaths(t *testing.T) {
 		t.Errorf("first deaths %v, want %v", got, want)
 	}
 }
+
+func TestReplayStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Replay(ctx, day("2001-01"), day("2001-12"), 2, func(ctx context.Context, _ time.Time) ([]alert.Firing, error) {
+		return nil, ctx.Err()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+}
