@@ -229,10 +229,11 @@ func BenchmarkOrigin(b *testing.B) {
 		}
 	}
 	opts := BacktestOptions{Lambda: DefaultLambda, GBT: DefaultGBT}
-	b.ReportMetric(float64(len(train)), "train-rows")
 	for b.Loop() {
 		if _, err := fitOrigin(train, test, slices.Index(fs.Names(), "mk.ongoing"), opts); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(len(train)), "train-rows")
+	b.ReportMetric(float64(len(fs.Names())), "features")
 }
