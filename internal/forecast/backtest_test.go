@@ -105,6 +105,49 @@ func TestBacktestUsesNothingAfterTheOrigin(t *testing.T) {
 	}
 }
 
+// No peeking at outcomes not yet known: at horizon 2, the outcomes of year
+// T-1 are unknown when T is forecast (at the end of T-2), so rewriting
+// them must change nothing about T's forecasts, the ensemble's
+// calibration included.
+func TestBacktestIgnoresOutcomesNotYetKnown(t *testing.T) {
+	const year = 2014
+	files := realPanels(t)
+	opts := quickOptions(t, MassKillingOnset, 2, year)
+	_, want, err := Backtest(context.Background(), fileReader{files: files}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewritten := slices.Clone(files)
+	changed := 0
+	for i, f := range files {
+		if f.Dataset != "ewp-base" {
+			continue
+		}
+		g := *f
+		g.Values = slices.Clone(f.Values)
+		for j, v := range g.Values {
+			if v.Variable == "mk_onset" && v.Year == year-1 && !v.Missing {
+				g.Values[j].Num = 1 - v.Num
+				changed++
+			}
+		}
+		rewritten[i] = &g
+	}
+	if changed < 100 {
+		t.Fatalf("rewrote %d outcomes of %d", changed, year-1)
+	}
+	_, got, err := Backtest(context.Background(), fileReader{files: rewritten}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byGot := predictionsBy(got)
+	for _, p := range want {
+		if q := byGot[[3]any{p.Model, p.Code, p.Year}]; q != p {
+			t.Errorf("%s %s %d: %g with %d's outcomes as they were, %g rewritten", p.Model, p.ISO3, p.Year, p.Probability, year-1, q.Probability)
+		}
+	}
+}
+
 // EWP's forecasts are scored as published, on the country-years it
 // covers, against the same outcomes as ours.
 func TestBacktestScoresEWPAsPublished(t *testing.T) {
