@@ -204,10 +204,30 @@ func Backtest(ctx context.Context, r panel.Reader, opts BacktestOptions) (*Repor
 		seconds float64
 		err     error
 	}
+	// The training rows of outcome year T: outcomes known at T-H.
+	trainFor := func(T int) []example {
+		var train []example
+		for y := opts.TrainFrom + h; y <= T-h; y++ {
+			train = append(train, byYear[y]...)
+		}
+		return train
+	}
+	// An origin needs an onset to learn from; a warm-up year without one
+	// is skipped, a scored year is an error.
 	years := []int{}
 	for T := first; T <= opts.To; T++ {
-		if len(byYear[T]) > 0 {
+		if len(byYear[T]) == 0 {
+			continue
+		}
+		onsets := 0
+		for _, e := range trainFor(T) {
+			onsets += e.o.Value
+		}
+		switch {
+		case onsets > 0:
 			years = append(years, T)
+		case T >= opts.From:
+			return nil, nil, fmt.Errorf("backtest: no onset known at the end of %d to train on (training from base year %d)", T-h, opts.TrainFrom)
 		}
 	}
 	results := make([]originResult, len(years))
@@ -217,10 +237,7 @@ func Backtest(ctx context.Context, r panel.Reader, opts BacktestOptions) (*Repor
 		wg.Go(func() {
 			for k := range next {
 				T := years[k]
-				var train []example
-				for y := opts.TrainFrom + h; y <= T-h; y++ {
-					train = append(train, byYear[y]...)
-				}
+				train := trainFor(T)
 				start := time.Now()
 				p, err := fitOrigin(train, byYear[T], stateCol, opts)
 				results[k] = originResult{test: byYear[T], p: p, seconds: time.Since(start).Seconds(), err: err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"threshold/internal/panel"
@@ -279,4 +280,28 @@ func BenchmarkOrigin(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(train)), "train-rows")
 	b.ReportMetric(float64(len(fs.Names())), "features")
+}
+
+func TestBacktestRefuses(t *testing.T) {
+	files := realPanels(t)
+	tests := []struct {
+		name   string
+		modify func(*BacktestOptions)
+		want   string
+	}{
+		{"years reversed", func(o *BacktestOptions) { o.From, o.To = 2010, 2000 }, "years 2010 to 2000"},
+		{"horizon 0", func(o *BacktestOptions) { o.Horizon = 0 }, "horizon 0"},
+		{"unknown target", func(o *BacktestOptions) { o.Target = "coups" }, `unknown target "coups"`},
+		// EWP's base data has no onset in 2017 or 2018: trained on base
+		// years from 2016, nothing to learn from for 2019.
+		{"nothing to learn from", func(o *BacktestOptions) { o.TrainFrom, o.From, o.To = 2016, 2019, 2019 }, "no onset known at the end of 2018"},
+	}
+	for _, tc := range tests {
+		opts := quickOptions(t, MassKillingOnset, 1, 2010)
+		tc.modify(&opts)
+		_, _, err := Backtest(context.Background(), fileReader{files: files}, opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
+		}
+	}
 }
