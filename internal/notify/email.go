@@ -93,7 +93,7 @@ func (n *Notifier) sendEmail(ctx context.Context, a deliveryArgs) attemptResult 
 	}
 	opts := []mail.Option{
 		mail.WithPort(cmpOr(c.Port, 587)),
-		mail.WithTimeout(cmpOr(c.Timeout, 30*time.Second)),
+		mail.WithTimeout(cmpOr(c.Timeout, DefaultSMTPTimeout)),
 		mail.WithTLSPortPolicy(map[TLSPolicy]mail.TLSPolicy{
 			TLSMandatory: mail.TLSMandatory, TLSOpportunistic: mail.TLSOpportunistic, TLSNone: mail.NoTLS}[tls]),
 	}

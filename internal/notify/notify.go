@@ -94,6 +94,7 @@ var _ alert.Notifier = (*Notifier)(nil)
 // Defaults for Config's zero fields.
 const (
 	DefaultWebhookTimeout    = 10 * time.Second
+	DefaultSMTPTimeout       = 30 * time.Second
 	DefaultMaxAttempts       = 12
 	DefaultRetryBase         = 10 * time.Second
 	DefaultRetryMax          = time.Hour
@@ -127,8 +128,11 @@ type Config struct {
 	// FetchPollInterval is how often the queue looks for jobs without
 	// being woken; FetchCooldown is the least time between two looks.
 	FetchPollInterval, FetchCooldown time.Duration
-	// RescueAfter is how long a job may stay running (its process died)
-	// before it is retried; default River's (one hour).
+	// RescueAfter is how long a job may stay running before it is taken
+	// for abandoned (its process died) and retried; it must exceed the
+	// longest attempt (the webhook or SMTP timeout, whichever is longer,
+	// plus 10 s). Default: that plus a minute. River looks for such jobs
+	// every 30 s, from the process that holds its leadership.
 	RescueAfter time.Duration
 
 	// LookupEnv finds webhook secrets by variable name; nil is
@@ -169,6 +173,12 @@ func (c Config) withDefaults() Config {
 	if c.FetchPollInterval < c.FetchCooldown {
 		c.FetchPollInterval = c.FetchCooldown
 	}
+	if c.SMTP.Timeout <= 0 {
+		c.SMTP.Timeout = DefaultSMTPTimeout
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = c.jobTimeout() + time.Minute
+	}
 	if c.LookupEnv == nil {
 		c.LookupEnv = os.LookupEnv
 	}
@@ -184,6 +194,12 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	return c
+}
+
+// jobTimeout bounds one attempt: the transport's own timeout, plus room
+// for the delivery log's writes.
+func (c Config) jobTimeout() time.Duration {
+	return max(c.WebhookTimeout, c.SMTP.Timeout) + 10*time.Second
 }
 
 // queue is what the Notifier uses of a River client, whatever its driver's
@@ -224,7 +240,7 @@ func New(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Noti
 		RetryPolicy:          backoff{base: n.cfg.RetryBase, max: n.cfg.RetryMax},
 		FetchCooldown:        n.cfg.FetchCooldown,
 		FetchPollInterval:    n.cfg.FetchPollInterval,
-		JobTimeout:           n.cfg.WebhookTimeout + time.Minute, // email and the log's writes too
+		JobTimeout:           n.cfg.jobTimeout(),
 		RescueStuckJobsAfter: n.cfg.RescueAfter,
 	}
 	sqliteDB, pgURL := db.QueuePool()

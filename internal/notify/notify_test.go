@@ -155,7 +155,12 @@ func webhookTo(url string) alert.Notification {
 // waitLog waits until the alert's delivery log satisfies done.
 func waitLog(t testing.TB, n *notify.Notifier, alertID int64, done func([]store.Delivery) bool) []store.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return waitLogFor(t, n, alertID, 20*time.Second, done)
+}
+
+func waitLogFor(t testing.TB, n *notify.Notifier, alertID int64, wait time.Duration, done func([]store.Delivery) bool) []store.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
 		log, err := n.Log(context.Background(), alertID)
 		if err != nil {
