@@ -24,7 +24,7 @@ type Kind string
 
 // The kinds.
 const (
-	PeaceAgreement Kind = "peace-agreement"
+	PeaceAgreement  Kind = "peace-agreement"
 	PoliticalAccord Kind = "political-accord"
 	WaterSharing    Kind = "water-sharing"
 	OtherKind       Kind = "other"
