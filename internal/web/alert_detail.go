@@ -43,6 +43,10 @@ type alertView struct {
 	Assignees  []string
 	Done       string
 	Back       string
+	// Cases is the casework entry point: opening a case from the alert,
+	// and the cases in its place to log an action on; nil when the case
+	// pages are not registered.
+	Cases *alertCases
 }
 
 type transitionRow struct {
@@ -137,6 +141,9 @@ func (h *handler) alertPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v.Assignees, err = h.assignees(ctx); err != nil {
+		return err
+	}
+	if v.Cases, err = h.alertCases(r, a); err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "alert", "Alert "+strconv.FormatInt(id, 10)+": "+a.Title, v)

@@ -47,6 +47,11 @@ type alertsView struct {
 	Back       string // the page's own address, where forms return
 	Me         string // the signed-in user's email
 	CanSilence bool
+	// Unanswered are the warnings older than UnansweredDays that no case
+	// action answers, listed first; UnansweredOn when casework is there.
+	Unanswered     []unansweredRow
+	UnansweredDays int
+	UnansweredOn   bool
 }
 
 // alertsFilter is the inbox's filter form, as submitted.
@@ -158,6 +163,11 @@ func (h *handler) alertsPage(w http.ResponseWriter, r *http.Request) error {
 	if v.Assignees, err = h.assignees(ctx); err != nil {
 		return err
 	}
+
+	if v.Unanswered, v.UnansweredDays, err = h.unanswered(r); err != nil {
+		return err
+	}
+	v.UnansweredOn = h.Cases != nil
 
 	q := v.Filter.q
 	q.Limit = inboxLimit

@@ -60,6 +60,9 @@ type view struct {
 	// AlertsNav: the alert pages are registered and the user may read
 	// them, so the navigation links to the inbox.
 	AlertsNav bool
+	// CasesNav: the case pages are registered, so the navigation links to
+	// them.
+	CasesNav bool
 }
 
 // render executes a page into a buffer first, so that a template error
@@ -74,6 +77,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	var buf bytes.Buffer
 	v := view{Title: title, User: server.PrincipalFrom(r.Context()), Path: r.URL.Path, Page: data}
 	v.AlertsNav = h.Alerts != nil && v.User != nil && alertReaders.Check(v.User) == nil
+	v.CasesNav = h.Cases != nil && v.User != nil && caseReaders.Check(v.User) == nil
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.Log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

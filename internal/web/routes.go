@@ -47,6 +47,14 @@ func (h *handler) routes(rs *server.Routes) {
 		rs.HandleFunc("POST", "/silences", silencers, h.handle(h.addSilence))
 		rs.HandleFunc("POST", "/silences/{id}/expire", silencers, h.handle(h.expireSilence))
 	}
+	if h.Cases != nil {
+		rs.HandleFunc("GET", "/cases", caseReaders, h.handle(h.casesPage))
+		rs.HandleFunc("POST", "/cases", caseWriters, h.handle(h.createCase))
+		rs.HandleFunc("GET", "/cases/{id}", caseReaders, h.handle(h.casePage))
+		rs.HandleFunc("POST", "/cases/{id}/actions", caseWriters, h.handle(h.addCaseAction))
+		rs.HandleFunc("POST", "/cases/{id}/status", caseWriters, h.handle(h.changeCaseStatus))
+		rs.HandleFunc("POST", "/cases/{id}/sharing", caseWriters, h.handle(h.shareCase))
+	}
 	if h.Rules != nil {
 		rs.HandleFunc("GET", "/rules", alertReaders, h.handle(h.rulesPage))
 		rs.HandleFunc("POST", "/rules", rulesEditors, h.handle(h.editRules))

@@ -6,7 +6,9 @@
 // country (/alerts), each alert with its evidence chart, triggering events,
 // deliveries, history and lifecycle forms (/alerts/{id}), and the silences
 // (/silences); with Deps.Rules, the alert rules and, for admins, their
-// editor (/rules).
+// editor (/rules). With Deps.Cases, casework: the cases the user may know
+// of (/cases) and each case with its timeline, actions and
+// warning-to-action time (/cases/{id}).
 //
 // Each page is a handler file with a template of the same name in
 // templates/; templates and static assets are embedded, and maps are drawn
@@ -30,6 +32,7 @@ import (
 	"threshold/internal/alert"
 	"threshold/internal/audit"
 	"threshold/internal/auth"
+	"threshold/internal/casework"
 	"threshold/internal/event"
 	"threshold/internal/geo"
 	"threshold/internal/server"
@@ -113,6 +116,20 @@ type Auditor interface {
 	Record(ctx context.Context, e audit.Entry) error
 }
 
+// Cases is casework as the dashboard shows it. *casework.Service
+// implements it. Every method takes the signed-in user as a
+// casework.Viewer and applies the need-to-know rule: a case the user may
+// not see is casework.ErrNotFound, and absent from lists and reports.
+type Cases interface {
+	Create(ctx context.Context, v casework.Viewer, c casework.Case) (casework.Case, error)
+	Get(ctx context.Context, v casework.Viewer, id int64) (casework.Case, error)
+	List(ctx context.Context, v casework.Viewer, q casework.Query) ([]casework.Case, int, error)
+	Update(ctx context.Context, v casework.Viewer, id int64, p casework.Patch) (casework.Case, error)
+	AddAction(ctx context.Context, v casework.Viewer, caseID int64, a casework.Action) (casework.Action, error)
+	Actions(ctx context.Context, v casework.Viewer, q casework.ActionQuery) ([]casework.Action, error)
+	Report(ctx context.Context, v casework.Viewer, unansweredAfter time.Duration) (casework.Report, error)
+}
+
 // Deps is what the dashboard needs from the rest of the program.
 type Deps struct {
 	Data  Reader
@@ -130,6 +147,10 @@ type Deps struct {
 	Events EventLookup
 	// Deliveries shows each alert's delivery log; nil leaves it out.
 	Deliveries DeliveryLog
+	// Cases adds the case pages; nil leaves them out. The alert pages
+	// then offer to open a case from an alert, and the inbox lists the
+	// unanswered warnings first.
+	Cases Cases
 	// Audit records rules saves and reads of alerts; nil records no reads.
 	Audit Auditor
 	Log   *slog.Logger     // nil discards
