@@ -132,12 +132,12 @@ type StatusChange struct {
 	RecordedAt time.Time `json:"recorded_at"`
 }
 
-// LastProgress is the day of a provision's last change to a higher
+// LastProgress is the latest day of a provision's changes to a higher
 // status, or of its first line when it never rose; zero without history.
 func (p Provision) LastProgress() time.Time {
 	var t time.Time
 	for i, h := range p.History {
-		if i == 0 || h.To.Rank() > h.From.Rank() {
+		if (i == 0 || h.To.Rank() > h.From.Rank()) && h.On.After(t) {
 			t = h.On
 		}
 	}

@@ -283,7 +283,9 @@ func (s *Service) AddProvision(ctx context.Context, v casework.Viewer, agreement
 
 // SetStatus records a provision's implementation status as the viewer
 // observed it: h.To on the day h.On (default today, never in the future),
-// from h.Source with h.Note. The history keeps every line.
+// from h.Source with h.Note. The history keeps every line; the current
+// status is that of the latest day, so a line back-filled with an earlier
+// day than the current status's enters the history only.
 func (s *Service) SetStatus(ctx context.Context, v casework.Viewer, provisionID int64, h StatusChange) (Provision, error) {
 	agreementID, err := s.o.Store.ProvisionAgreement(ctx, v, provisionID)
 	if err != nil {
