@@ -157,7 +157,7 @@ func (h *handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.Timeline = newCaseTimeline(series, alerts, acts, strings.Join(c.Countries, ", "))
+	v.Timeline = newCaseTimeline(series, alerts, acts, c.CreatedAt, strings.Join(c.Countries, ", "))
 
 	if v.CanAct {
 		for _, t := range casework.ActionTypes() {
@@ -340,6 +340,7 @@ type caseTimeline struct {
 	YLabelX       float64
 	YTicks        []chartTick
 	Bars          []chartBar
+	Windows       []chartBar // the alerts' windows, shaded behind the bars
 	HasSeries     bool
 	Lanes         []timelineLane
 	XTicks        []chartTick
@@ -347,6 +348,7 @@ type caseTimeline struct {
 	TickTop       float64
 	TickBottom    float64
 	Span          string // "Jan 1989 – Nov 2025"
+	SeriesSpan    string // the months the stored indicators cover
 	Empty         bool   // nothing to draw
 }
 
@@ -369,9 +371,16 @@ const (
 	markSize   = 6.0
 )
 
-// newCaseTimeline lays out the timeline from the first month of the
-// series or the first marker to the month of the last.
-func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Action, countries string) caseTimeline {
+// timelineLead is how far before the case's first dated fact (an alert's
+// window or firing, an action, the case's opening) the timeline starts,
+// to show what led up to it.
+const timelineLead = 24 // months
+
+// newCaseTimeline lays out the timeline from timelineLead months before
+// the case's first dated fact (or the series' start, if later) to the
+// last month of the series or the markers. Each alert's window is shaded
+// on the series, its firing marked in the alerts' lane.
+func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Action, opened time.Time, countries string) caseTimeline {
 	c := caseTimeline{Width: chartWidth, Left: chartLeft, Right: chartWidth - chartRight, YLabelX: chartLeft - 6,
 		Top: chartTop, Bottom: chartTop + panelHeight, TitleY: chartTop - 10,
 		Title: "Fatalities per month (best estimate), " + countries}
@@ -401,6 +410,25 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 		c.Empty, c.Height = true, 0
 		return c
 	}
+	focus := opened
+	for _, a := range alerts {
+		for _, t := range []time.Time{a.Window.Start, a.FiredAt} {
+			if !t.IsZero() && (focus.IsZero() || t.Before(focus)) {
+				focus = t
+			}
+		}
+	}
+	for _, a := range acts {
+		if focus.IsZero() || a.At.Before(focus) {
+			focus = a.At
+		}
+	}
+	if !focus.IsZero() {
+		lead := time.Date(focus.Year(), focus.Month()-timelineLead, 1, 0, 0, 0, 0, time.UTC)
+		if lead.After(first) {
+			first = lead
+		}
+	}
 	months := fillMonths(nil, first, last)
 	byMonth := map[time.Time]int{}
 	for _, m := range series {
@@ -410,14 +438,23 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 		months[i].Fatalities = byMonth[months[i].Month]
 	}
 	c.Span = months[0].Label + " – " + months[len(months)-1].Label
-	start, end := first, last.AddDate(0, 1, 0)
+	start := first
 	plotW := c.Right - c.Left
 	step := plotW / float64(len(months))
+	// x places an instant on the axis of months, so that markers line up
+	// with the bars of their month.
 	x := func(t time.Time) float64 {
-		return round1(c.Left + plotW*float64(t.Sub(start))/float64(end.Sub(start)))
+		t = t.UTC()
+		ms := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		idx := (t.Year()-start.Year())*12 + int(t.Month()-start.Month())
+		frac := float64(t.Sub(ms)) / float64(ms.AddDate(0, 1, 0).Sub(ms))
+		return round1(c.Left + (float64(idx)+frac)*step)
 	}
 
 	c.HasSeries = len(series) > 0
+	if c.HasSeries {
+		c.SeriesSpan = series[0].Label + " – " + series[len(series)-1].Label
+	}
 	maxV := 0
 	for _, m := range months {
 		maxV = max(maxV, m.Fatalities)
@@ -438,6 +475,22 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 		hgt := math.Max(float64(m.Fatalities)*scale, 1)
 		c.Bars = append(c.Bars, chartBar{X: round1(c.Left + float64(i)*step + gap/2), Y: round1(c.Bottom - hgt),
 			W: round1(math.Max(step-gap, 0.6)), H: round1(hgt), Title: m.Label + ": " + formatInt(m.Fatalities) + " fatalities"})
+	}
+
+	if c.HasSeries {
+		for _, a := range alerts {
+			w := a.Window
+			if w.Start.IsZero() || w.Start.Before(start) {
+				continue
+			}
+			wEnd := w.End.AddDate(0, 0, 1)
+			if w.End.IsZero() {
+				wEnd = w.Start.AddDate(0, 0, 1)
+			}
+			x0, x1 := x(w.Start), x(wEnd)
+			c.Windows = append(c.Windows, chartBar{X: x0, Y: c.Top, W: round1(math.Max(x1-x0, 1)), H: panelHeight,
+				Title: fmt.Sprintf("Alert %d's window: %s", a.ID, windowText(w))})
+		}
 	}
 
 	y := c.Bottom + laneHeight
