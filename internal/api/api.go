@@ -89,6 +89,9 @@ type Deps struct {
 	// Cases serves casework (cases, actions, the warning-to-action
 	// report); nil leaves those endpoints out.
 	Cases Cases
+	// Agreements serves follow-through on agreements; nil leaves those
+	// endpoints out.
+	Agreements Agreements
 
 	Log *slog.Logger // nil discards
 	Geo *geo.Table   // country codes; nil loads the embedded table
@@ -194,6 +197,9 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	if deps.Cases != nil {
 		a.registerCases()
 		a.registerReports()
+	}
+	if deps.Agreements != nil {
+		a.registerAgreements()
 	}
 	return a, nil
 }
