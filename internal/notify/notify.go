@@ -12,21 +12,28 @@
 // everything else queue for one writer instead of failing with
 // SQLITE_BUSY. On PostgreSQL it has a pgx pool of its own and wakes on
 // LISTEN/NOTIFY; on SQLite River's driver polls a notification table
-// every 50 ms.
+// every 50 ms. Both also look for due jobs every FetchPollInterval (200
+// ms), in case a wake-up was missed. FetchCooldown, the least time between
+// two looks, is 1 ms: with River's default of 100 ms (or 10 ms) a job
+// enqueued soon after another often waited for the poll.
 //
 // One job is one delivery: one alert message (alert id and lifecycle
 // event) to one receiver's webhook URL or email address. Its delivery id is
 // a hash of those five, stable across attempts and restarts, and sent to
-// webhooks as X-Threshold-Delivery and in emails as the Message-ID. A
-// second Enqueue of the same delivery is a no-op: River refuses a second
-// job with the same delivery id while the first is in its table (in any
-// state), and a job whose delivery the log already shows delivered or
-// failed does nothing, so an Enqueue after River cleaned the old job away
-// delivers nothing new either.
+// webhooks as X-Threshold-Delivery and in emails as the Message-ID.
+// Enqueue first writes the log's queued entry of each delivery that has
+// none, in one transaction, then inserts the jobs. A second Enqueue of the
+// same delivery is a no-op: River refuses a second job with the same
+// delivery id while the first is in its table (in any state), and a job
+// whose delivery the log already shows delivered or failed does nothing,
+// so an Enqueue after River cleaned the old job away delivers nothing new
+// either. A crash between the two steps leaves a queued entry without a
+// job, which the caller's retried Enqueue completes.
 //
 // Delivery is at least once: a process that dies after a webhook answered
 // 2xx but before the log records it delivers again when the job is
-// rescued. Receivers drop repeats by X-Threshold-Delivery.
+// rescued (after Config.RescueAfter). Receivers drop repeats by
+// X-Threshold-Delivery.
 //
 // # Retries
 //
@@ -54,6 +61,16 @@
 // check it with Verify, which also rejects timestamps outside a tolerance
 // to stop replays; see Sign for the scheme.
 //
+// # Latency
+//
+// BenchmarkEnqueueToWebhook and BenchmarkEnqueueBurstToWebhook measure
+// from the call to Enqueue to the webhook's receipt on loopback, with the
+// default Config (2 shared cores, 200 deliveries one at a time; 200 bursts
+// of 100): one at a time, SQLite p50 50 ms, p99 55 ms (the notification
+// table's 50 ms poll), PostgreSQL p50 2.6 ms, p99 9 ms; in bursts of 100,
+// SQLite p50 71 ms, p99 156 ms (960 deliveries/s), PostgreSQL p50 41 ms,
+// p99 103 ms (1,480 deliveries/s).
+//
 // # Lifecycle
 //
 // New migrates and builds the Notifier; Enqueue works from then on, Start
@@ -75,6 +92,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,9 +116,9 @@ const (
 	DefaultMaxAttempts       = 12
 	DefaultRetryBase         = 10 * time.Second
 	DefaultRetryMax          = time.Hour
-	DefaultWorkers           = 8
+	DefaultWorkers           = 32
 	DefaultFetchPollInterval = 200 * time.Millisecond
-	DefaultFetchCooldown     = 10 * time.Millisecond
+	DefaultFetchCooldown     = time.Millisecond
 )
 
 // queueName is the River queue deliveries go through.
@@ -278,6 +296,11 @@ func newPostgresQueue(ctx context.Context, url string, rc *river.Config, log *sl
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue pool: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default is max(4, CPUs); River holds one for LISTEN, and
+		// its fetches, completions and leader election share the rest.
+		pc.MaxConns = max(pc.MaxConns, 8)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
