@@ -84,8 +84,9 @@ func runForecastBacktest(ctx context.Context, args []string, env *Env) error {
 	db := dbFlag(fs, env)
 	target := fs.String("target", "", "mass-killing-onset or conflict-onset")
 	horizon := fs.Int("horizon", 1, "years ahead")
-	from := fs.Int("from", 0, "first outcome year scored")
-	to := fs.Int("to", 0, "last outcome year scored")
+	fromFlag := fs.String("from", "", "first outcome period scored: a year (country-year), YYYY-MM (monthly)")
+	toFlag := fs.String("to", "", "last outcome period scored")
+	m := monthlyFlags(fs)
 	trainFrom := fs.Int("train-from", 1960, "first base year of training rows")
 	warmup := fs.Int("warmup", 10, "outcome years before --from forecast to calibrate the ensemble")
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates")
@@ -102,10 +103,22 @@ func runForecastBacktest(ctx context.Context, args []string, env *Env) error {
 		return err
 	}
 	t := forecast.Target(*target)
-	if t != forecast.MassKillingOnset && t != forecast.ConflictOnset {
-		return usageError{fmt.Sprintf("--target %q: want %s or %s", *target, forecast.MassKillingOnset, forecast.ConflictOnset)}
+	if t == forecast.Active || t == forecast.Onset || t == forecast.Fatalities {
+		m.target, m.horizon, m.from, m.to, m.replicates, m.seed, m.asJSON, m.db = t, *horizon, *fromFlag, *toFlag, *replicates, *seed, *asJSON, *db
+		m.lambda, m.gbt = *lambda, forecast.DefaultGBT
+		m.gbt.Trees, m.gbt.Depth, m.gbt.LearningRate, m.gbt.MinHessian = *trees, *depth, *rate, *minHess
+		return runMonthlyBacktest(ctx, env, m)
 	}
-	if *from == 0 || *to == 0 || *from > *to {
+	from, errFrom := strconv.Atoi(*fromFlag)
+	to, errTo := strconv.Atoi(*toFlag)
+	if errFrom != nil || errTo != nil {
+		return usageError{"--from and --to are required years for a country-year target"}
+	}
+	if t != forecast.MassKillingOnset && t != forecast.ConflictOnset {
+		return usageError{fmt.Sprintf("--target %q: want %s, %s, %s, %s or %s", *target, forecast.MassKillingOnset, forecast.ConflictOnset,
+			forecast.Active, forecast.Onset, forecast.Fatalities)}
+	}
+	if from == 0 || to == 0 || from > to {
 		return usageError{"--from and --to are required years, --from not after --to"}
 	}
 	if *horizon < 1 || *replicates < 0 || *warmup < 1 || *trees < 1 || *depth < 1 || *lambda <= 0 || *rate <= 0 || *calWindow < 0 {
@@ -123,7 +136,7 @@ func runForecastBacktest(ctx context.Context, args []string, env *Env) error {
 	}
 	defer st.Close()
 	rep, preds, err := forecast.Backtest(ctx, st, forecast.BacktestOptions{
-		Target: t, Horizon: *horizon, From: *from, To: *to, TrainFrom: *trainFrom, Warmup: *warmup,
+		Target: t, Horizon: *horizon, From: from, To: to, TrainFrom: *trainFrom, Warmup: *warmup,
 		Lambda: *lambda, GBT: gbt, CalibrationWindow: *calWindow,
 		Replicates: *replicates, Seed: *seed, Codes: codes, Log: env.Log,
 	})
@@ -199,6 +212,15 @@ func printForecastReport(env *Env, r *forecast.Report) {
 	}
 	fmt.Fprintf(env.Stdout, "\n%d origins, %.2f s each to train and forecast; 95%% intervals from %d bootstrap replicates\n\n",
 		r.Origins, r.OriginSeconds, r.Replicates)
+	printScoreTables(env, r.Models, r.Differences)
+	for _, n := range r.Notes {
+		fmt.Fprintf(env.Stdout, "note: %s\n", n)
+	}
+}
+
+// printScoreTables prints the models' scores, the differences and the
+// ensemble's calibration table.
+func printScoreTables(env *Env, models []forecast.Score, diffs []forecast.Difference) {
 	iv := func(i forecast.Interval, prec int) string {
 		if math.IsNaN(i.Lo) {
 			return strconv.FormatFloat(i.Value, 'f', prec, 64)
@@ -207,18 +229,18 @@ func printForecastReport(env *Env, r *forecast.Report) {
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\tBrier\tlog loss\tAUROC\tAUPR\tcalibration slope")
-	for _, m := range r.Models {
+	for _, m := range models {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Model, iv(m.Brier, 5), iv(m.LogLoss, 4), iv(m.AUROC, 3), iv(m.AUPR, 3), iv(m.CalibrationSlope, 2))
 	}
 	tw.Flush()
 	fmt.Fprintln(env.Stdout)
 	tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "difference\tBrier\tlog loss\tAUROC\tAUPR")
-	for _, d := range r.Differences {
+	for _, d := range diffs {
 		fmt.Fprintf(tw, "%s - %s\t%s\t%s\t%s\t%s\n", d.Model, d.Reference, iv(d.Brier, 5), iv(d.LogLoss, 4), iv(d.AUROC, 3), iv(d.AUPR, 3))
 	}
 	tw.Flush()
-	for _, m := range r.Models {
+	for _, m := range models {
 		if m.Model != forecast.ModelEnsemble {
 			continue
 		}
@@ -229,8 +251,5 @@ func printForecastReport(env *Env, r *forecast.Report) {
 			fmt.Fprintf(tw, "(%.3f, %.3f]\t%d\t%d\t%.4f\t%.4f\n", b.Lo, b.Hi, b.N, b.Events, b.Forecast, b.Observed)
 		}
 		tw.Flush()
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(env.Stdout, "note: %s\n", n)
 	}
 }

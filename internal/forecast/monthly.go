@@ -1,0 +1,455 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"threshold/internal/election"
+	"threshold/internal/indicator"
+)
+
+// Country-month and admin-1-month targets and features.
+//
+// A monthly panel is built from the stored month indicators (package
+// indicator) of every place with at least one event: countries for
+// country-month, admin-1 areas for admin1-month. Months without a stored
+// cell count as zero (indicators are sparse: an absent count is zero),
+// from the first month with any event in the store to the cut-off.
+//
+// A forecast made at the end of month t for month t+H (H = 1..6) uses
+// only months up to t (MonthlyPanel.Row; the leakage test checks it by
+// building the panel cut at t), and the election calendar, whose dates are
+// scheduled in advance. The targets:
+//
+//   - active: the place's month has ActiveThreshold or more best-estimate
+//     fatalities (25 for a country, 1 for an admin-1 area). Every place is
+//     at risk.
+//   - onset: active after at least QuietMonths months that were not (12
+//     for a country, 6 for an admin-1 area). A place is at risk at t when
+//     none of the months t+H-Quiet..t was active: what the forecaster
+//     knows that rules an onset in t+H out. Rows needing months before the
+//     panel's first are left out.
+//   - fatalities: the month's best-estimate fatalities, forecast as a
+//     predictive distribution.
+
+// The monthly targets.
+const (
+	Active     Target = "active"
+	Onset      Target = "onset"
+	Fatalities Target = "fatalities"
+)
+
+// Unit is the place and period of a monthly target.
+type Unit string
+
+// The monthly units.
+const (
+	CountryMonth Unit = "country-month"
+	Admin1Month  Unit = "admin1-month"
+)
+
+// ActiveThreshold is the least monthly fatalities of an active month.
+func (u Unit) ActiveThreshold() float64 {
+	if u == Admin1Month {
+		return 1
+	}
+	return 25
+}
+
+// QuietMonths is the least number of inactive months before an onset.
+func (u Unit) QuietMonths() int {
+	if u == Admin1Month {
+		return 6
+	}
+	return 12
+}
+
+// Valid reports whether u is a known unit.
+func (u Unit) Valid() bool { return u == CountryMonth || u == Admin1Month }
+
+// monthlySeries are the indicators a monthly panel reads, by index.
+var monthlySeries = []string{
+	indicator.FatalitiesBest, indicator.ViolentEvents,
+	"events.battle", "events.violence-against-civilians", "events.explosion-remote-violence",
+	"events.protest", "events.riot", "events.coup",
+	indicator.GoldsteinMean, indicator.GoldsteinEvents,
+	"nb." + indicator.FatalitiesBest, "nb." + indicator.ViolentEvents,
+	"nb.events.protest", "nb.events.riot",
+}
+
+const (
+	sFat = iota
+	sViolent
+	sBattle
+	sVAC
+	sERV
+	sProtest
+	sRiot
+	sCoup
+	sGoldMean
+	sGoldEvents
+	sNbFat
+	sNbViolent
+	sNbProtest
+	sNbRiot
+	seriesCount
+)
+
+// MonthlyPanel holds a unit's month series, dense from First for Months
+// months, and computes targets and features from them. It is safe for
+// concurrent use once built.
+type MonthlyPanel struct {
+	Unit   Unit
+	First  time.Time // the first month
+	Months int
+	Places []indicator.Place
+	// data[p][s][m]: place p's series s in month m; for an admin-1 area,
+	// the nb.* series are its country's.
+	data [][seriesCount][]float32
+	// country[p] indexes place p's country series (country-month: p).
+	country   []int
+	elections map[string][]int // country -> election month indices, sorted
+	cov       *FeatureSet      // country-year covariates, may be nil
+	covCols   []int            // indices of Row's cov.* columns in cov
+}
+
+// covNames are the country-year structural covariates a monthly row takes
+// from the year before its month.
+var covNames = []string{"cov.log_pop", "cov.log_gdppc", "cov.gdppc_growth", "cov.log_infmort"}
+
+// BuildMonthly builds unit's panel from month indicator values (other
+// kinds are ignored) up to the month of cutoff (zero: all), with the
+// election calendar and, if not nil, the country-year covariates.
+func BuildMonthly(unit Unit, values []indicator.Value, elections []election.Election, cutoff time.Time, cov *FeatureSet) (*MonthlyPanel, error) {
+	if !unit.Valid() {
+		return nil, fmt.Errorf("monthly panel: unknown unit %q", unit)
+	}
+	idx := map[string]int{}
+	for i, n := range monthlySeries {
+		idx[n] = i
+	}
+	var first, last time.Time
+	places := map[indicator.Place]bool{}
+	for _, v := range values {
+		if v.Kind != indicator.Month || (!cutoff.IsZero() && v.Start.After(cutoff)) {
+			continue
+		}
+		if first.IsZero() || v.Start.Before(first) {
+			first = v.Start
+		}
+		if v.Start.After(last) {
+			last = v.Start
+		}
+		if v.Name == indicator.Events && v.Value > 0 && (v.Admin1 != "") == (unit == Admin1Month) {
+			places[v.Place] = true
+		}
+	}
+	if len(places) == 0 {
+		return nil, fmt.Errorf("monthly panel: no %s events in the store: ingest events and compute indicators", unit)
+	}
+	if !cutoff.IsZero() {
+		last = indicator.Month.Start(cutoff)
+	}
+	mp := &MonthlyPanel{Unit: unit, First: first, Months: monthIndex(first, last) + 1, cov: cov}
+	for p := range places {
+		mp.Places = append(mp.Places, p)
+	}
+	sort.Slice(mp.Places, func(i, j int) bool {
+		a, b := mp.Places[i], mp.Places[j]
+		if a.Country != b.Country {
+			return a.Country < b.Country
+		}
+		return a.Admin1 < b.Admin1
+	})
+	// Countries' series are needed for admin-1 areas' context too.
+	pi := map[indicator.Place]int{}
+	for i, p := range mp.Places {
+		pi[p] = i
+	}
+	ci := map[string]int{} // country -> index into data
+	alloc := func() [seriesCount][]float32 {
+		var s [seriesCount][]float32
+		for k := range s {
+			s[k] = make([]float32, mp.Months)
+		}
+		return s
+	}
+	mp.data = make([][seriesCount][]float32, len(mp.Places))
+	for i := range mp.data {
+		mp.data[i] = alloc()
+	}
+	if unit == CountryMonth {
+		for i, p := range mp.Places {
+			ci[p.Country] = i
+		}
+	} else {
+		for _, p := range mp.Places {
+			if _, ok := ci[p.Country]; !ok {
+				ci[p.Country] = len(mp.data)
+				mp.data = append(mp.data, alloc())
+			}
+		}
+	}
+	mp.country = make([]int, len(mp.Places))
+	for i, p := range mp.Places {
+		mp.country[i] = ci[p.Country]
+	}
+	for _, v := range values {
+		s, ok := idx[v.Name]
+		if v.Kind != indicator.Month || !ok || v.Start.Before(first) || (!cutoff.IsZero() && v.Start.After(cutoff)) {
+			continue
+		}
+		m := monthIndex(first, v.Start)
+		if v.Admin1 == "" {
+			if c, ok := ci[v.Country]; ok {
+				mp.data[c][s][m] = float32(v.Value)
+			}
+			continue
+		}
+		if p, ok := pi[v.Place]; ok && unit == Admin1Month {
+			mp.data[p][s][m] = float32(v.Value)
+		}
+	}
+	// An admin-1 area's neighbour series are its country's.
+	if unit == Admin1Month {
+		for i := range mp.Places {
+			for _, s := range []int{sNbFat, sNbViolent, sNbProtest, sNbRiot} {
+				mp.data[i][s] = mp.data[mp.country[i]][s]
+			}
+		}
+	}
+	mp.elections = map[string][]int{}
+	for _, e := range elections {
+		m := monthIndex(first, e.Date)
+		mp.elections[e.Country] = append(mp.elections[e.Country], m)
+	}
+	for _, ms := range mp.elections {
+		slices.Sort(ms)
+	}
+	if cov != nil {
+		names := cov.Names()
+		for _, n := range covNames {
+			mp.covCols = append(mp.covCols, slices.Index(names, n))
+		}
+	}
+	return mp, nil
+}
+
+// monthIndex is the number of months from the month of a to the month of b.
+func monthIndex(a, b time.Time) int {
+	return (b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month())
+}
+
+// Month returns the first day of month index m.
+func (mp *MonthlyPanel) Month(m int) time.Time { return mp.First.AddDate(0, m, 0) }
+
+// MonthOf returns the index of t's month (negative before First).
+func (mp *MonthlyPanel) MonthOf(t time.Time) int { return monthIndex(mp.First, t) }
+
+func (mp *MonthlyPanel) at(p, s, m int) float64 {
+	if m < 0 || m >= mp.Months {
+		return 0
+	}
+	return float64(mp.data[p][s][m])
+}
+
+// sum is the sum of series s over months a..b.
+func (mp *MonthlyPanel) sum(p, s, a, b int) float64 {
+	t := 0.0
+	for m := max(a, 0); m <= b && m < mp.Months; m++ {
+		t += float64(mp.data[p][s][m])
+	}
+	return t
+}
+
+// Fatalities returns place p's best-estimate fatalities in month m.
+func (mp *MonthlyPanel) Fatalities(p, m int) float64 { return mp.at(p, sFat, m) }
+
+// active reports whether place p's month m reached the active threshold.
+func (mp *MonthlyPanel) active(p, m int) bool {
+	return mp.at(p, sFat, m) >= mp.Unit.ActiveThreshold()
+}
+
+// MonthlyOutcome is one place's outcome H months after origin month T.
+type MonthlyOutcome struct {
+	Place   int  // index into Places
+	Origin  int  // month index t: the forecast uses months up to t
+	Horizon int  // H
+	AtRisk  bool // in the target's at-risk set
+	// Value is 0 or 1 for active and onset, the fatalities for
+	// fatalities.
+	Value float64
+}
+
+// Outcome returns target's outcome for place p, origin month t and
+// horizon h, and whether it is known (t+h within the panel; for onset,
+// the quiet months within it too).
+func (mp *MonthlyPanel) Outcome(target Target, p, t, h int) (MonthlyOutcome, bool) {
+	o := MonthlyOutcome{Place: p, Origin: t, Horizon: h, AtRisk: true}
+	T := t + h
+	if t < 0 || T >= mp.Months {
+		return o, false
+	}
+	switch target {
+	case Active:
+		if mp.active(p, T) {
+			o.Value = 1
+		}
+	case Fatalities:
+		o.Value = mp.at(p, sFat, T)
+	case Onset:
+		q := mp.Unit.QuietMonths()
+		if T-q < 0 {
+			return o, false
+		}
+		for m := T - q; m <= t; m++ {
+			if mp.active(p, m) {
+				o.AtRisk = false
+			}
+		}
+		if mp.active(p, T) {
+			o.Value = 1
+			for m := T - q; m < T; m++ {
+				if mp.active(p, m) {
+					o.Value = 0
+				}
+			}
+		}
+	default:
+		return o, false
+	}
+	return o, true
+}
+
+// monthlyFeatures are the features' names, in Row's order.
+var monthlyFeatures = []string{
+	"fat.t", "fat.t1", "fat.t2", "fat.t3_5", "fat.t6_11",
+	"fat.decay3", "fat.decay12",
+	"active.months_since", "active.months_12", "active.months_60",
+	"violent.t", "battle.3", "civilians.3", "remote.3",
+	"nb.fat.t", "nb.fat.3", "nb.violent.3",
+	"unrest.3", "unrest.trend", "nb.unrest.3",
+	"goldstein.mean_3", "goldstein.events_3",
+	"coup.12",
+	"election.next_6", "election.months_to_next",
+	"country.fat.t", "country.fat.3", "country.months_since_active",
+}
+
+// MaxMonthsSince caps the months-since features.
+const MaxMonthsSince = 120
+
+// FeatureNames returns the features' names in Row's order.
+func (mp *MonthlyPanel) FeatureNames() []string {
+	out := slices.Clone(monthlyFeatures)
+	if mp.cov != nil {
+		out = append(out, covNames...)
+	}
+	return out
+}
+
+// Row returns place p's features at the end of month t, from months up to
+// t only (and the election calendar; the covariates of the year before
+// t's year). Counts enter as log1p.
+func (mp *MonthlyPanel) Row(p, t int) []float64 {
+	l := math.Log1p
+	row := make([]float64, 0, len(monthlyFeatures)+len(covNames))
+	row = append(row, l(mp.at(p, sFat, t)), l(mp.at(p, sFat, t-1)), l(mp.at(p, sFat, t-2)),
+		l(mp.sum(p, sFat, t-5, t-3)), l(mp.sum(p, sFat, t-11, t-6)))
+	d3, d12 := 0.0, 0.0
+	for k := 0; k < 60 && t-k >= 0; k++ {
+		f := mp.at(p, sFat, t-k)
+		d3 += f * math.Exp2(-float64(k)/3)
+		d12 += f * math.Exp2(-float64(k)/12)
+	}
+	row = append(row, l(d3), l(d12))
+	row = append(row, mp.activeHistory(p, t)...)
+	row = append(row, l(mp.at(p, sViolent, t)), l(mp.sum(p, sBattle, t-2, t)), l(mp.sum(p, sVAC, t-2, t)),
+		l(mp.sum(p, sERV, t-2, t)))
+	row = append(row, l(mp.at(p, sNbFat, t)), l(mp.sum(p, sNbFat, t-2, t)), l(mp.sum(p, sNbViolent, t-2, t)))
+	unrest3 := mp.sum(p, sProtest, t-2, t) + mp.sum(p, sRiot, t-2, t)
+	unrestBefore := mp.sum(p, sProtest, t-11, t-3) + mp.sum(p, sRiot, t-11, t-3)
+	row = append(row, l(unrest3), l(unrest3/3)-l(unrestBefore/9),
+		l(mp.sum(p, sNbProtest, t-2, t)+mp.sum(p, sNbRiot, t-2, t)))
+	// Goldstein: the volume-weighted mean of the last three months, NaN
+	// where no scored event (GED carries none).
+	gs, gn := 0.0, 0.0
+	for m := max(t-2, 0); m <= t; m++ {
+		n := mp.at(p, sGoldEvents, m)
+		gs += n * mp.at(p, sGoldMean, m)
+		gn += n
+	}
+	gm := math.NaN()
+	if gn > 0 {
+		gm = gs / gn
+	}
+	row = append(row, gm, l(gn))
+	c := mp.country[p]
+	row = append(row, l(mp.sum(c, sCoup, t-11, t)))
+	// Elections are scheduled in advance: the calendar after t is known.
+	next6, until := 0.0, float64(MaxMonthsSince)
+	for _, m := range mp.elections[mp.Places[p].Country] {
+		if m > t {
+			until = math.Min(until, float64(m-t))
+			if m-t <= 6 {
+				next6 = 1
+			}
+			break
+		}
+	}
+	row = append(row, next6, l(until))
+	if mp.Unit == Admin1Month {
+		since := MaxMonthsSince
+		for m := t; m >= 0 && t-m < MaxMonthsSince; m-- {
+			if mp.at(c, sFat, m) >= CountryMonth.ActiveThreshold() {
+				since = t - m
+				break
+			}
+		}
+		row = append(row, l(mp.at(c, sFat, t)), l(mp.sum(c, sFat, t-2, t)), l(float64(since)))
+	} else {
+		row = append(row, math.NaN(), math.NaN(), math.NaN())
+	}
+	if mp.cov != nil {
+		y := mp.Month(t).Year() - 1
+		cr := mp.cov.Row(mp.Places[p].Country, y)
+		for _, j := range mp.covCols {
+			v := math.NaN()
+			if j >= 0 {
+				v = cr[j]
+			}
+			row = append(row, v)
+		}
+	}
+	return row
+}
+
+// activeHistory returns log1p months since the last active month (capped
+// at MaxMonthsSince) and the active months among the last 12 and 60.
+func (mp *MonthlyPanel) activeHistory(p, t int) []float64 {
+	since := MaxMonthsSince
+	n12, n60 := 0.0, 0.0
+	for m := t; m >= 0 && t-m < MaxMonthsSince; m-- {
+		if mp.active(p, m) {
+			since = min(since, t-m)
+			if t-m < 12 {
+				n12++
+			}
+			if t-m < 60 {
+				n60++
+			}
+		}
+	}
+	return []float64{math.Log1p(float64(since)), n12, n60}
+}
+
+// PlaceName is a place's label: ISO alpha-3, or "ISO3/admin-1".
+func (mp *MonthlyPanel) PlaceName(p int) string {
+	pl := mp.Places[p]
+	if pl.Admin1 == "" {
+		return pl.Country
+	}
+	return pl.Country + "/" + pl.Admin1
+}
