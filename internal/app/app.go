@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"threshold/internal/agreement"
 	"threshold/internal/api"
 	"threshold/internal/audit"
 	"threshold/internal/auth"
@@ -143,11 +144,19 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 
+	// Follow-through: agreements, their provisions' implementation, and
+	// alerts on overdue and stalled provisions through the same pipeline.
+	agreements, err := agreement.New(agreement.Options{Store: db, Alerts: a.warn.Alerts, Audit: auditLog, Now: opts.Now, Log: opts.Log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
-		Deliveries: a.warn.Notifier, Rules: db, Cases: cases,
+		Deliveries: a.warn.Notifier, Rules: db, Cases: cases, Agreements: agreements,
 		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
