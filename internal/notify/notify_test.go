@@ -465,3 +465,99 @@ func TestRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestStopInFlight stops a Notifier while a delivery is in flight: given
+// time, Stop waits for it; given too little, it cancels it and the next
+// Notifier on the database delivers it. Either way it arrives once.
+func TestStopInFlight(t *testing.T) {
+	tests := []struct {
+		name          string
+		hold          time.Duration // how long the receiver takes
+		stopWithin    time.Duration
+		doneAfterStop bool // delivered when Stop returns
+	}{
+		{"waits for the delivery", 300 * time.Millisecond, 10 * time.Second, true},
+		{"cancels it, the next Notifier delivers", 30 * time.Second, 300 * time.Millisecond, false},
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				var (
+					mu        sync.Mutex
+					first     = true
+					completed = map[string]int{}
+				)
+				arrived := make(chan struct{}, 1)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+					io.Copy(io.Discard, req.Body)
+					mu.Lock()
+					hold := first
+					first = false
+					mu.Unlock()
+					if hold {
+						arrived <- struct{}{}
+						select {
+						case <-time.After(tt.hold):
+						case <-req.Context().Done():
+							return // the client gave up: not delivered
+						}
+					}
+					mu.Lock()
+					completed[req.Header.Get(notify.HeaderDelivery)]++
+					mu.Unlock()
+				}))
+				defer srv.Close()
+
+				alertID := int64(500 + i)
+				n1, err := notify.New(ctx, db, testConfig(), testLogger(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n1.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+				nt := webhookTo(srv.URL)
+				nt.Message = message(alertID)
+				if err := n1.Enqueue(ctx, []alert.Notification{nt}); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-arrived:
+				case <-time.After(10 * time.Second):
+					t.Fatal("delivery did not arrive")
+				}
+				stop, cancel := context.WithTimeout(ctx, tt.stopWithin)
+				err = n1.Stop(stop)
+				cancel()
+				if err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+				log, err := n1.Log(ctx, alertID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := finished(log); got != tt.doneAfterStop {
+					t.Errorf("finished when Stop returned = %v, want %v: %q", got, tt.doneAfterStop, statuses(log))
+				}
+				if !tt.doneAfterStop {
+					started(t, db, testConfig())
+					log = waitLog(t, n1, alertID, finished)
+				}
+				if got := statuses(log); got[len(got)-1] != "delivered 200" {
+					t.Errorf("log = %q, want it to end delivered", got)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if len(completed) != 1 {
+					t.Errorf("receiver completed %v, want one delivery once", completed)
+				}
+				for id, c := range completed {
+					if c != 1 {
+						t.Errorf("delivery %s completed %d times", id, c)
+					}
+				}
+			})
+		}
+	})
+}
