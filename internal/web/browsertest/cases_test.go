@@ -89,7 +89,7 @@ func TestCaseFromAlert(t *testing.T) {
 
 	// The alert is actioned, on its page and in the store.
 	b.do(
-		chromedp.Click(chromedp.CSS(`#answered-` + massBangui + ` a[href="/alerts/` + massBangui + `"]`)),
+		chromedp.Click(chromedp.CSS(`#answered-`+massBangui+` a[href="/alerts/`+massBangui+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#alert-state`)),
 	)
 	if s := b.text(`#alert-state`); s != string(alert.StateActioned) {
