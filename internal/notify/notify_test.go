@@ -85,6 +85,7 @@ type receiver struct {
 	payloads   []notify.Payload
 	badSig     []error
 	respond    func(n int) int // the status of the n-th request (1-based)
+	unsigned   bool            // expect no signature
 }
 
 func newReceiver(t testing.TB, respond func(n int) int) *receiver {
@@ -107,7 +108,11 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		status = r.respond(r.requests)
 	}
 	if status >= 200 && status < 300 {
-		if err := notify.Verify([]byte(testSecret), req.Header, body, time.Now(), time.Minute); err != nil {
+		if r.unsigned {
+			if v := req.Header.Get(notify.HeaderSignature); v != "" {
+				r.badSig = append(r.badSig, fmt.Errorf("unsigned webhook has a signature %q", v))
+			}
+		} else if err := notify.Verify([]byte(testSecret), req.Header, body, time.Now(), time.Minute); err != nil {
 			r.badSig = append(r.badSig, err)
 		}
 		var p notify.Payload
@@ -212,6 +217,8 @@ func TestWebhook(t *testing.T) {
 		requests  int      // requests the receiver saw
 		delivered int      // of them, accepted
 		errLike   string   // the last entry's error contains this
+		url       string   // the webhook URL, if not the receiver's
+		unsigned  bool     // the receiver gets no signature
 	}{
 		{name: "delivered", respond: func(int) int { return 200 }, secretEnv: "DESK_SECRET",
 			want: []string{"queued", "delivered 200"}, requests: 1, delivered: 1},
@@ -227,6 +234,12 @@ func TestWebhook(t *testing.T) {
 			want: []string{"queued", "retrying 502", "retrying 502", "failed 502"}, requests: 3},
 		{name: "unreachable is retried then failed", secretEnv: "DESK_SECRET",
 			want: []string{"queued", "retrying", "retrying", "failed"}, errLike: "connection refused"},
+		{name: "a redirect is not followed", respond: func(int) int { return 302 }, secretEnv: "DESK_SECRET",
+			want: []string{"queued", "failed 302"}, requests: 1, errLike: "302 Found"},
+		{name: "no secret configured is sent unsigned", respond: func(int) int { return 200 },
+			want: []string{"queued", "delivered 200"}, requests: 1, delivered: 1, unsigned: true},
+		{name: "malformed URL", url: "ftp://hooks.example.org/x", secretEnv: "DESK_SECRET",
+			want: []string{"queued", "failed"}, errLike: `webhook URL "ftp://hooks.example.org/x" is not an http or https URL`},
 		{name: "missing secret variable refuses to send", respond: func(int) int { return 200 }, secretEnv: "NO_SUCH_SECRET",
 			want: []string{"queued", "failed"}, errLike: "NO_SUCH_SECRET is not set"},
 	}
@@ -236,10 +249,14 @@ func TestWebhook(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				url := ""
 				var r *receiver
-				if tt.respond != nil {
+				switch {
+				case tt.url != "":
+					url = tt.url
+				case tt.respond != nil:
 					r = newReceiver(t, tt.respond)
+					r.unsigned = tt.unsigned
 					url = r.srv.URL + "/hook"
-				} else {
+				default:
 					url = closedURL(t)
 				}
 				alertID := int64(100 + i)
