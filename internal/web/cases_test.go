@@ -381,3 +381,60 @@ func TestCasePagesGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestCasesListFilters filters the list of a desk officer of the owner
+// organisation by words, status, country and confidentiality; bad values
+// are reported and ignored.
+func TestCasesListFilters(t *testing.T) {
+	site := webtest.StartCases(t)
+	fx := openCases(t, site)
+	c := site.Client(t)
+	site.SignIn(t, c, auth.DeskOfficer)
+	row := func(id int64) string { return `<tr id="case-` + strconv.FormatInt(id, 10) + `"` }
+	tests := []struct {
+		name     string
+		query    string
+		status   int
+		want     []int64
+		contains []string
+	}{
+		{"all", "", http.StatusOK, []int64{fx.shared, fx.confidential}, []string{"<strong>2</strong> cases, newest first"}},
+		{"words", "?q=SYNTHETIC+shared", http.StatusOK, []int64{fx.shared}, []string{"match the filter", `value="SYNTHETIC shared"`}},
+		{"no match", "?q=nothing+like+it", http.StatusOK, nil, []string{"No cases match this filter."}},
+		{"status", "?status=monitoring", http.StatusOK, []int64{fx.shared, fx.confidential}, []string{`<option value="monitoring" selected>`}},
+		{"other status", "?status=crisis", http.StatusOK, nil, nil},
+		{"country", "?country=caf", http.StatusOK, []int64{fx.shared, fx.confidential}, []string{`value="CAF"`}},
+		{"other country", "?country=TCD", http.StatusOK, nil, nil},
+		{"confidentiality", "?confidentiality=confidential", http.StatusOK, []int64{fx.confidential}, nil},
+		// The desk officer is not cleared for the strictly confidential case:
+		// filtering on its level finds nothing.
+		{"above clearance", "?confidentiality=strictly-confidential", http.StatusOK, nil, []string{"No cases match this filter."}},
+		{"bad values", "?status=open&country=C4F&confidentiality=secret", http.StatusBadRequest, []int64{fx.shared, fx.confidential},
+			[]string{`role="alert"`, "Status: &#34;open&#34; is not a status", "Country: &#34;C4F&#34;", "Confidentiality: &#34;secret&#34;"}},
+	}
+	for _, tt := range tests {
+		p := get(t, c, site.URL+"/cases"+tt.query)
+		p.want(t, tt.name, tt.status, tt.contains...)
+		for _, id := range []int64{fx.shared, fx.confidential, fx.strict} {
+			want := false
+			for _, w := range tt.want {
+				want = want || w == id
+			}
+			if got := strings.Contains(p.body, row(id)); got != want {
+				t.Errorf("%s: case %d listed %v, want %v", tt.name, id, got, want)
+			}
+		}
+	}
+
+	// A role that may not read alerts gets no form, and nothing of an alert
+	// named in the address.
+	pv := site.Client(t)
+	site.SignIn(t, pv, auth.PartnerViewer)
+	p := get(t, pv, site.URL+"/cases?alert=3")
+	p.want(t, "partner viewer, alert in the address", http.StatusOK)
+	for _, s := range []string{`id="new-case"`, "Bangui", "from_alert"} {
+		if strings.Contains(p.body, s) {
+			t.Errorf("a partner viewer's case list holds %q", s)
+		}
+	}
+}
