@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
-
 )
 
 // nbPMF is the negative binomial's probability of k, written out
