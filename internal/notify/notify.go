@@ -250,10 +250,11 @@ func New(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Noti
 	if err := river.AddWorkerSafely(workers, &worker{n: n}); err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
+	riverLog := slog.New(quieter{log.Handler(), slog.LevelWarn}).With("component", "river")
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: n.cfg.Workers}},
 		Workers:              workers,
-		Logger:               log,
+		Logger:               riverLog,
 		MaxAttempts:          n.cfg.MaxAttempts,
 		RetryPolicy:          backoff{base: n.cfg.RetryBase, max: n.cfg.RetryMax},
 		FetchCooldown:        n.cfg.FetchCooldown,
@@ -264,10 +265,10 @@ func New(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Noti
 	sqliteDB, pgURL := db.QueuePool()
 	var err error
 	if sqliteDB != nil {
-		n.queue, err = newSQLiteQueue(ctx, sqliteDB, rc, log)
+		n.queue, err = newSQLiteQueue(ctx, sqliteDB, rc, riverLog)
 	} else {
 		var pool *pgxpool.Pool
-		pool, n.queue, err = newPostgresQueue(ctx, pgURL, rc, log)
+		pool, n.queue, err = newPostgresQueue(ctx, pgURL, rc, riverLog)
 		if pool != nil {
 			n.close = pool.Close
 		}
