@@ -16,6 +16,7 @@ import (
 	"threshold/internal/alert"
 	"threshold/internal/audit"
 	"threshold/internal/casework"
+	"threshold/internal/geo"
 )
 
 // Query selects agreements. Zero fields select everything the viewer
@@ -113,6 +114,9 @@ type Options struct {
 	Store  Store
 	Alerts Alerts   // nil: changes raise no alerts and Check fails
 	Audit  Recorder // nil records nothing (tests only)
+	// Geo is the country table: countries entered by hand must be in it.
+	// nil loads the embedded one.
+	Geo *geo.Table
 	// StallAfter is how long without progress stalls a provision;
 	// 0 is DefaultStallAfter.
 	StallAfter time.Duration
@@ -140,6 +144,13 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Geo == nil {
+		g, err := geo.Load()
+		if err != nil {
+			return nil, err
+		}
+		o.Geo = g
 	}
 	return &Service{o: o}, nil
 }
@@ -236,6 +247,11 @@ func (s *Service) Create(ctx context.Context, v casework.Viewer, a Agreement) (A
 	a.ID, a.Source, a.SourceID = 0, SourceManual, ""
 	if err := a.Normalize(); err != nil {
 		return Agreement{}, err
+	}
+	for _, c := range a.Countries {
+		if _, ok := s.o.Geo.Lookup(c); !ok {
+			return Agreement{}, fmt.Errorf("%w: country %q: not a country the country table knows", ErrInvalid, c)
+		}
 	}
 	for i := range a.Provisions {
 		if err := a.Provisions[i].Normalize(); err != nil {

@@ -146,7 +146,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 
 	// Follow-through: agreements, their provisions' implementation, and
 	// alerts on overdue and stalled provisions through the same pipeline.
-	agreements, err := agreement.New(agreement.Options{Store: db, Alerts: a.warn.Alerts, Audit: auditLog, Now: opts.Now, Log: opts.Log})
+	agreements, err := agreement.New(agreement.Options{Store: db, Alerts: a.warn.Alerts, Audit: auditLog, Geo: g, Now: opts.Now, Log: opts.Log})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -165,8 +165,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	if err := web.Register(a.routes, web.Deps{
 		Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
-		Alerts: a.warn.Alerts, Rules: db, Events: db, Deliveries: a.warn.Notifier, Audit: auditLog,
-		Cases: cases,
+		Alerts: a.warn.Alerts, Rules: db, Events: db, Deliveries: a.warn.Notifier, Audit: auditLog, Cases: cases,
 		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
 	}); err != nil {
 		db.Close()

@@ -550,11 +550,8 @@ func (db *DB) LinkCase(ctx context.Context, agreementID, caseID int64, by string
 // FollowedAgreements returns the agreements the follow-through rules
 // look at (see agreement.Store), unrestricted, with provisions.
 func (db *DB) FollowedAgreements(ctx context.Context, countries []string) ([]agreement.Agreement, error) {
-	conds := []string{`NOT a.ended`, `(a.source = ? OR EXISTS (SELECT 1 FROM agreement_cases fl WHERE fl.agreement_id = a.id))`}
-	if db.d.name == "sqlite" {
-		conds[0] = `a.ended = 0`
-	}
-	args := []any{agreement.SourceManual}
+	conds := []string{`a.ended = ?`, `(a.source = ? OR EXISTS (SELECT 1 FROM agreement_cases fl WHERE fl.agreement_id = a.id))`}
+	args := []any{false, agreement.SourceManual}
 	if len(countries) > 0 {
 		conds = append(conds, `EXISTS (SELECT 1 FROM agreement_countries acn WHERE acn.agreement_id = a.id AND acn.country `+
 			inList(len(countries))+`)`)
