@@ -69,6 +69,7 @@ type App struct {
 	auth   *auth.Service
 	api    *api.API
 	warn   *Warnings
+	agree  *agreement.Service // follow-through, checked with the rules
 	routes *server.Routes
 	srv    *server.Server
 
@@ -151,6 +152,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+
+	a.agree = agreements
 
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
@@ -287,6 +290,11 @@ func (a *App) watch(ctx context.Context) {
 	for {
 		if err := a.evaluateAll(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("scheduled rule evaluation", "err", err)
+		}
+		// Deadlines pass without any change: follow-through is checked
+		// as of today.
+		if _, err := a.agree.Check(ctx, a.opts.Now(), nil); err != nil && ctx.Err() == nil {
+			a.log.Warn("scheduled follow-through check", "err", err)
 		}
 		select {
 		case <-ctx.Done():
