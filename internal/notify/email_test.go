@@ -240,3 +240,29 @@ func TestSMTPConfigFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSMTPConfigFromEnv(f *testing.F) {
+	f.Add("smtp.un.org", "587", "alerts@un.org", "mandatory")
+	f.Add("smtp.un.org", "0", "", "ssl")
+	f.Add("", "99999", "x", "")
+	f.Add(" h ", "+25", "a@b", " NONE ")
+	f.Fuzz(func(t *testing.T, host, port, from, tls string) {
+		env := map[string]string{"THRESHOLD_SMTP_HOST": host, "THRESHOLD_SMTP_PORT": port, "THRESHOLD_SMTP_FROM": from, "THRESHOLD_SMTP_TLS": tls}
+		c, err := notify.SMTPConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			return
+		}
+		if c.Host == "" {
+			if c != (notify.SMTPConfig{}) {
+				t.Fatalf("no host but config %+v", c)
+			}
+			return
+		}
+		if c.From == "" || c.Port < 0 || c.Port > 65535 {
+			t.Fatalf("accepted %+v", c)
+		}
+		if _, err := notify.ParseTLSPolicy(string(c.TLS)); err != nil || c.TLS == "" {
+			t.Fatalf("accepted TLS policy %q", c.TLS)
+		}
+	})
+}
