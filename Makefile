@@ -17,7 +17,7 @@ test-race:
 # Runs every fuzz target for FUZZTIME each (default 1m).
 FUZZTIME ?= 1m
 fuzz:
-	@for pkg in ./internal/ingest ./internal/geo ./internal/auth ./internal/api; do \
+	@for pkg in ./internal/ingest ./internal/geo ./internal/auth ./internal/api ./internal/notify; do \
 		for f in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
 			echo "== $$pkg $$f"; go test $$pkg -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \
