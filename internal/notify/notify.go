@@ -359,7 +359,7 @@ func (n *Notifier) Start(ctx context.Context) error {
 // Stop stops delivering: it waits for the deliveries in flight to end, or,
 // if ctx ends first, cancels them (they stay in the queue and are retried
 // by the next Notifier), then closes what New opened. A Notifier that was
-// never started just closes.
+// never started just closes; a stopped one cannot start again.
 func (n *Notifier) Stop(ctx context.Context) error {
 	defer n.close()
 	err := n.queue.Stop(ctx)
