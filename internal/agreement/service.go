@@ -24,6 +24,7 @@ import (
 type Query struct {
 	Country string // ISO alpha-3
 	Q       string // words that must all appear in the name, conflict or parties (case-insensitive)
+	CaseID  int64  // only agreements linked to this case (one the viewer sees); 0: any
 	Limit   int    // 0 is no limit
 }
 

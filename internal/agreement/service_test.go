@@ -161,6 +161,12 @@ func testFollowThrough(t *testing.T, db *store.DB, _ string) {
 	if !slices.Equal(linked.Cases, []int64{public.ID}) || linked.Restricted {
 		t.Errorf("linked agreement cases %v restricted %v", linked.Cases, linked.Restricted)
 	}
+	if got, err := svc.List(ctx, desk, agreement.Query{CaseID: public.ID}); err != nil || len(got) != 1 || got[0].ID != pact.ID {
+		t.Errorf("the case's agreements: %v, %v", got, err)
+	}
+	if got, err := svc.List(ctx, outsider, agreement.Query{CaseID: public.ID}); err != nil || len(got) != 0 {
+		t.Errorf("the agreements of a case the outsider cannot see: %v, %v", got, err)
+	}
 	if sugg, _ := svc.Suggest(ctx, desk, 0, public.ID, 0); len(sugg) != 11 {
 		t.Errorf("after linking, %d suggestions, want 11", len(sugg))
 	}

@@ -44,7 +44,7 @@ func (a *API) registerAgreements() {
 		OperationID: "list-agreements", Method: http.MethodGet, Path: Prefix + "/agreements",
 		Summary: "List agreements",
 		Description: "Peace agreements, political accords and water-sharing arrangements, most recently signed first, " +
-			"filtered by country (ISO alpha-3) and words of the name, conflict or parties (q), without provisions." + agreementAccess,
+			"filtered by country (ISO alpha-3), words of the name, conflict or parties (q) and linked case, without provisions." + agreementAccess,
 		Tags: []string{"agreements"},
 	}, agreementReaders, limits{}, a.listAgreements)
 	handle(a, huma.Operation{
@@ -113,6 +113,7 @@ type agreementsInput struct {
 	remoteInput
 	Country string `query:"country" pattern:"^[A-Za-z]{3}$" doc:"Only agreements concerning this country (ISO alpha-3)."`
 	Q       string `query:"q" maxLength:"200" doc:"Words that must all appear in the name, conflict or parties."`
+	Case    int64  `query:"case" minimum:"0" doc:"Only agreements linked to this case (the case's agreement milestones)."`
 	Limit   int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 }
 
@@ -125,7 +126,7 @@ type agreementsOutput struct {
 }
 
 func (a *API) listAgreements(ctx context.Context, in *agreementsInput) (*agreementsOutput, error) {
-	as, err := a.deps.Agreements.List(ctx, in.viewer(ctx), agreement.Query{Country: in.Country, Q: in.Q, Limit: in.Limit})
+	as, err := a.deps.Agreements.List(ctx, in.viewer(ctx), agreement.Query{Country: in.Country, Q: in.Q, CaseID: in.Case, Limit: in.Limit})
 	if err != nil {
 		return nil, agreementProblem(err)
 	}

@@ -217,6 +217,12 @@ func TestAgreementsAPI(t *testing.T) {
 			t.Errorf("%s reads the restricted agreement's suggestions: %d, want 404", token, code)
 		}
 	}
+	if got := list("un-analyst", fmt.Sprintf("case=%d", kivu)); len(got) != 1 || got[0].ID != pact.ID {
+		t.Errorf("UN analyst lists the case's agreements: %+v", got)
+	}
+	if n := len(list("out-analyst", fmt.Sprintf("case=%d", kivu))); n != 0 {
+		t.Errorf("outsider lists %d agreements of a case it cannot see", n)
+	}
 	if n := len(list("un-analyst", "country=CAF&q=political+agreement")); n != 4 {
 		t.Errorf("UN analyst lists %d CAR political agreements, want 4", n)
 	}

@@ -27,7 +27,7 @@ import (
 
 const agreementsHelp = `
 usage: threshold agreements import FILE
-       threshold agreements list [--country C] [--q WORDS] [--json]
+       threshold agreements list [--country C] [--q WORDS] [--case ID] [--json]
        threshold agreements show ID [--json]
        threshold agreements add --name N --signed YYYY-MM-DD --countries C[,C] [--kind K] [--parties P[,P]]
        threshold agreements provision AGREEMENT --text T [--category C] [--responsible P] [--deadline YYYY-MM-DD]
@@ -222,11 +222,12 @@ func agreementsImport(fs *flag.FlagSet, env *Env, asJSON *bool) func(context.Con
 func agreementsList(fs *flag.FlagSet, env *Env, asJSON *bool) func(context.Context, *agreement.Service, casework.Viewer) error {
 	country := fs.String("country", "", "only agreements concerning this country (ISO alpha-3)")
 	q := fs.String("q", "", "words the name, conflict or parties must all contain")
+	caseID := fs.Int64("case", 0, "only agreements linked to this case")
 	return func(ctx context.Context, svc *agreement.Service, v casework.Viewer) error {
 		if fs.NArg() != 0 {
 			return usageError{"agreements list takes no arguments"}
 		}
-		as, err := svc.List(ctx, v, agreement.Query{Country: *country, Q: *q})
+		as, err := svc.List(ctx, v, agreement.Query{Country: *country, Q: *q, CaseID: *caseID})
 		if err != nil {
 			return err
 		}

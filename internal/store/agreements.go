@@ -274,6 +274,14 @@ func (db *DB) Agreements(ctx context.Context, v casework.Viewer, q agreement.Que
 		conds = append(conds, `EXISTS (SELECT 1 FROM agreement_countries acn WHERE acn.agreement_id = a.id AND acn.country = ?)`)
 		args = append(args, strings.ToUpper(q.Country))
 	}
+	if q.CaseID > 0 {
+		// Only through a case v sees: the link to a case v may not see
+		// must not be inferable.
+		access, cargs := caseAccess(v)
+		conds = append(conds, `EXISTS (SELECT 1 FROM agreement_cases qc JOIN cases c ON c.id = qc.case_id
+			WHERE qc.agreement_id = a.id AND qc.case_id = ? AND `+access+`)`)
+		args = append(append(args, q.CaseID), cargs...)
+	}
 	query := `SELECT ` + agreementColumns + ` FROM agreements a WHERE ` + strings.Join(conds, " AND ") +
 		` ORDER BY a.signed DESC, a.id DESC`
 	if q.Limit > 0 {
