@@ -13,7 +13,11 @@ type Category struct {
 
 // Categories lists the provision flags of the UCDP Peace Agreement
 // Dataset that become provisions, in the dataset's column order. reaffirm
-// is left out: it says the agreement reaffirms an earlier one.
+// is left out: it says the agreement reaffirms an earlier one. Codes are
+// the dataset's column names verbatim (with "ref " and "return " trimmed);
+// labels are short paraphrases of the codebook's descriptions, written
+// without the codebook at hand (SOURCE.md lists the columns only): the
+// codebook's wording decides what a flag means.
 func Categories() []Category {
 	return []Category{
 		{Code: "cease", Label: "Ceasefire", Group: "military"},
