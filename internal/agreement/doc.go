@@ -64,5 +64,8 @@
 // a follow-through alert names the provisions of public agreements and only
 // counts those of restricted ones. Writers (admin, analyst, desk-officer)
 // change agreements they see; linking needs the case to be seen too. Every
-// change is audited as "agreement.*".
+// change is audited as "agreement.*" (agreement.import, agreement.create,
+// agreement.provision.add, agreement.provision.status, agreement.link);
+// reads are not, since reading an agreement reads no case: a restricted
+// agreement shows only the ids of cases the reader already sees.
 package agreement
