@@ -73,8 +73,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"threshold/internal/alert"
@@ -88,6 +91,9 @@ type Options struct {
 	From, To time.Time
 	// Rules are the rules under test.
 	Rules *rules.File
+	// Label, "key=value", limits the rules under test to those with that
+	// label, e.g. "stage=precursor"; "" keeps them all.
+	Label string
 	// Countries limits the run (ISO alpha-3); nil means every country
 	// with data.
 	Countries []string
@@ -110,6 +116,8 @@ type Report struct {
 	From         string `json:"from"` // YYYY-MM
 	To           string `json:"to"`
 	RulesVersion string `json:"rules_version"`
+	// Label is the label the rules were limited to, if any.
+	Label string `json:"label,omitempty"`
 	// Definition states the episode and window definitions in words.
 	Definition string      `json:"definition"`
 	Episode    EpisodeRule `json:"episode_rule"`
@@ -128,8 +136,10 @@ type Report struct {
 	LeadVsBaseline LeadComparison `json:"lead_vs_baseline"`
 	// Baseline is the naive rule's scores, replayed in the same run.
 	Baseline Metrics `json:"baseline"`
-	// ByRule scores each rule alone.
-	ByRule []Metrics `json:"by_rule"`
+	// ByRule scores each rule alone; ByStage the rules of each value of
+	// the label StageLabel together (absent when no rule has it).
+	ByRule  []Metrics `json:"by_rule"`
+	ByStage []Metrics `json:"by_stage,omitempty"`
 
 	EpisodeDetails       []EpisodeResult `json:"episode_details"`
 	FalseAlarmsByCountry []CountryAlarms `json:"false_alarms_by_country"`
@@ -185,6 +195,13 @@ func (r *Report) AllAlerts() []Alert {
 	return out
 }
 
+// StageLabel is the rule label that says what a rule is for: "precursor"
+// (signals that tend to come before an escalation) or "escalation" (a
+// threshold moment under way), as the default rules are labelled. Reports
+// score each stage's rules together: escalation rules fire in the
+// escalation month by design, and are rarely followed by a further episode.
+const StageLabel = "stage"
+
 // BaselineName names the baseline rule.
 const BaselineName = "any-fatality-last-month"
 
@@ -204,6 +221,24 @@ func countriesNote(cs []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" for %v", cs)
+}
+
+// withLabel returns the rules of f labelled label ("key=value").
+func withLabel(f *rules.File, label string) (*rules.File, error) {
+	k, v, ok := strings.Cut(label, "=")
+	if !ok || k == "" {
+		return nil, fmt.Errorf("backtest: label %q: want key=value, e.g. %s=precursor", label, StageLabel)
+	}
+	out := &rules.File{Version: f.Version}
+	for _, r := range f.Rules {
+		if x, ok := r.Labels[k]; ok && x == v {
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	if len(out.Rules) == 0 {
+		return nil, fmt.Errorf("backtest: no rule of %q is labelled %s", f.Version, label)
+	}
+	return out, nil
 }
 
 // periodRules are the rules of one period kind.
@@ -286,6 +321,13 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.Label != "" {
+		f, err := withLabel(opts.Rules, opts.Label)
+		if err != nil {
+			return nil, err
+		}
+		opts.Rules = f
+	}
 	from, to := monthStart(opts.From), monthStart(opts.To)
 
 	// The episodes come from the whole record: the quiet months before the
@@ -355,7 +397,7 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	years := float64(monthsBetween(from, to)+1) / 12
 	countryYears := float64(len(watched)) * years
 	r := &Report{
-		From: from.Format("2006-01"), To: to.Format("2006-01"), RulesVersion: opts.Rules.Version,
+		From: from.Format("2006-01"), To: to.Format("2006-01"), RulesVersion: opts.Rules.Version, Label: opts.Label,
 		Definition: Definition(opts.Episode, opts.Horizon), Episode: opts.Episode, Horizon: opts.Horizon,
 		Countries: len(watched), alerts: ruleAlerts,
 	}
@@ -371,10 +413,19 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	for _, a := range ruleAlerts {
 		byRule[a.Rule] = append(byRule[a.Rule], a)
 	}
+	byStage := map[string][]Alert{}
 	for _, rule := range opts.Rules.Rules {
 		m, _ := Score(byRule[rule.ID], episodes, from, to, opts.Horizon, countryYears)
 		m.Name = rule.ID
 		r.ByRule = append(r.ByRule, m)
+		if stage, ok := rule.Labels[StageLabel]; ok {
+			byStage[stage] = append(byStage[stage], byRule[rule.ID]...)
+		}
+	}
+	for _, stage := range slices.Sorted(maps.Keys(byStage)) {
+		m, _ := Score(byStage[stage], episodes, from, to, opts.Horizon, countryYears)
+		m.Name = stage
+		r.ByStage = append(r.ByStage, m)
 	}
 
 	for i, e := range episodes {

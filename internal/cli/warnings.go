@@ -17,8 +17,8 @@ import (
 
 const warningsHelp = `
 usage: threshold warnings backtest [--db DB] --from DATE --to DATE [--rules FILE]
-                                   [--country ISO3[,ISO3...]]... [--episodes any|country]
-                                   [--json] [--alerts]
+                                   [--label KEY=VALUE] [--country ISO3[,ISO3...]]...
+                                   [--episodes any|country] [--json] [--alerts]
 
 Warnings backtest replays the alert rules month by month over the stored
 history, with only the data known at each month end, and scores the alerts
@@ -46,7 +46,10 @@ beside the same scores of a naive baseline replayed in the same run: alert
 for a country when the month just ended had any death.
 
 The rules are --rules FILE, else the active rules saved in the database,
-else the default rules. --from and --to are months (YYYY-MM) or days
+else the default rules; --label KEY=VALUE replays only those with that
+label. Rules labelled stage (precursor, escalation; see the default rules)
+are also scored by stage: escalation rules fire in the escalation month by
+design, so early warning is the precursor rules' job. --from and --to are months (YYYY-MM) or days
 (YYYY-MM-DD, standing for their month). With --json it prints one JSON
 object: {"episodes":N,"alerts":N,"recall":F,"precision":F,
 "median_lead_days":F,"baseline":{"name":S,"alerts":N,"recall":F,...},
@@ -98,6 +101,7 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 	fs.Var(&countries, "country", "ISO 3166-1 alpha-3 codes, comma-separated or repeated (default: every country)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	withAlerts := fs.Bool("alerts", false, "list every alert raised")
+	label := fs.String("label", "", "replay only the rules with this label, KEY=VALUE (e.g. stage=precursor)")
 	level := fs.String("episodes", "any", "places whose escalations are episodes: any (countries and admin-1 areas) or country (whole countries only)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -128,7 +132,7 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 	if err != nil {
 		return err
 	}
-	opts := backtest.Options{From: f, To: t, Rules: rf, Log: env.Log}
+	opts := backtest.Options{From: f, To: t, Rules: rf, Label: *label, Log: env.Log}
 	opts.Episode.CountryOnly = *level == "country"
 	if len(countries) > 0 {
 		opts.Countries = countries
@@ -175,8 +179,12 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	if r.Countries == 1 {
 		countries = "country"
 	}
-	fmt.Fprintf(w, "Backtest %s..%s: rules %q against %q, %d %s (data %s..%s)\n",
-		r.From, r.To, r.RulesVersion, r.Baseline.Name, r.Countries, countries, r.DataStart, r.DataEnd)
+	version := fmt.Sprintf("%q", r.RulesVersion)
+	if r.Label != "" {
+		version += " (" + r.Label + ")"
+	}
+	fmt.Fprintf(w, "Backtest %s..%s: rules %s against %q, %d %s (data %s..%s)\n",
+		r.From, r.To, version, r.Baseline.Name, r.Countries, countries, r.DataStart, r.DataEnd)
 	fmt.Fprintf(w, "%s.\n\n", r.Definition)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	m, b := r.Metrics, r.Baseline
@@ -211,6 +219,9 @@ func printBacktest(env *Env, r *backtest.Report) error {
 	fmt.Fprintln(tw, "RULE\tALERTS\tPRECISION\tWARNED\tRECALL\tMEDIAN LEAD")
 	for _, x := range r.ByRule {
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.3f\t%.1f\n", x.Name, x.Alerts, x.Precision, x.Warned, x.Recall, x.MedianLeadDays)
+	}
+	for _, x := range r.ByStage {
+		fmt.Fprintf(tw, "%s=%s\t%d\t%.3f\t%d\t%.3f\t%.1f\n", backtest.StageLabel, x.Name, x.Alerts, x.Precision, x.Warned, x.Recall, x.MedianLeadDays)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

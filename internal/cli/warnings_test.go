@@ -26,8 +26,13 @@ rules:
   - id: mass-fatalities-admin1
     name: 100 or more deaths in an area in a month
     severity: critical
+    labels: {stage: escalation}
     level: admin1
     indicator: {name: fatalities_best, op: ">=", value: 100}
+  - id: unlabelled
+    name: Any death
+    severity: info
+    indicator: {name: fatalities_best, op: ">", value: 0}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +42,7 @@ rules:
 		args    []string
 		version string
 	}{
-		{"rules file", []string{"--rules", rulesFile}, "test-1"},
+		{"rules file", []string{"--rules", rulesFile, "--label", "stage=escalation"}, "test-1"},
 		{"default rules", nil, "default-"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +88,15 @@ rules:
 				}
 				if tt.version == "test-1" && (a["rule"] != "mass-fatalities-admin1" || a["admin1"] == nil) {
 					t.Errorf("alert %v: want the file's one admin-1 rule", a)
+				}
+			}
+			if tt.version == "test-1" {
+				stages, _ := r["by_stage"].([]any)
+				rulesRun, _ := r["by_rule"].([]any)
+				if len(stages) != 1 || len(rulesRun) != 1 || r["label"] != "stage=escalation" {
+					t.Errorf("--label stage=escalation: by_stage %v, by_rule %v, label %v; want the one escalation rule", stages, rulesRun, r["label"])
+				} else if st := stages[0].(map[string]any); st["name"] != "escalation" || st["alerts"] != r["alerts"] || st["recall"] != r["recall"] {
+					t.Errorf("by_stage %v, want the run's own scores", st)
 				}
 			}
 			if eps, _ := r["episode_details"].([]any); float64(len(eps)) != r["episodes"] || len(eps) == 0 {
@@ -146,6 +160,8 @@ rules:
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--episodes", "admin2"}, 2, "--episodes"},
 		{[]string{"warnings", "backtest", "--db", filepath.Join(dir, "empty.db"), "--from", "2016", "--to", "2016"}, 1, "indicators --recompute"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--country", "NOR"}, 1, "no monthly indicators stored for [NOR]"},
+		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--rules", rulesFile, "--label", "stage"}, 1, "want key=value"},
+		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--rules", rulesFile, "--label", "stage=precursor"}, 1, "no rule of \"test-1\" is labelled stage=precursor"},
 		{[]string{"warnings", "backtest", "-h"}, 0, "usage: threshold warnings backtest"},
 	} {
 		code, _, stderr := runCLI(t, tt.args...)

@@ -89,7 +89,14 @@ func checkReport(t *testing.T, r *backtest.Report) {
 			t.Errorf("JSON baseline lacks %q", k)
 		}
 	}
-	for _, m := range append([]backtest.Metrics{r.Metrics, r.Baseline}, r.ByRule...) {
+	staged := 0
+	for _, m := range r.ByStage {
+		staged += m.Alerts
+	}
+	if staged > r.Alerts {
+		t.Errorf("%d alerts by stage, %d in all", staged, r.Alerts)
+	}
+	for _, m := range append(append([]backtest.Metrics{r.Metrics, r.Baseline}, r.ByRule...), r.ByStage...) {
 		if m.Warned > m.Episodes || m.Followed > m.Alerts || m.Recall < 0 || m.Recall > 1 || m.Precision < 0 || m.Precision > 1 ||
 			m.FalseAlarms != m.Alerts-m.Followed || m.MedianLeadDays < 0 || m.MedianLeadDays > 3*31 {
 			t.Errorf("%s: figures disagree: %+v", m.Name, m)
