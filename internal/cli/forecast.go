@@ -70,13 +70,15 @@ func runForecast(ctx context.Context, args []string, env *Env) error {
 			newFlags("forecast", forecastHelp, env).Usage()
 			return nil
 		}
-		return usageError{"want a subcommand: backtest"}
+		return usageError{"want a subcommand: backtest or run"}
 	}
 	switch args[0] {
 	case "backtest":
 		return runForecastBacktest(ctx, args[1:], env)
+	case "run":
+		return runForecastRun(ctx, args[1:], env)
 	}
-	return usageError{fmt.Sprintf("unknown subcommand %q (want backtest)", args[0])}
+	return usageError{fmt.Sprintf("unknown subcommand %q (want backtest or run)", args[0])}
 }
 
 func runForecastBacktest(ctx context.Context, args []string, env *Env) error {

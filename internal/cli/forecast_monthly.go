@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -198,4 +200,139 @@ func printMonthlyReport(env *Env, r *forecast.MonthlyReport) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(env.Stdout, "note: %s\n", n)
 	}
+}
+
+const forecastRunHelp = `
+usage: threshold forecast run [--db DB] [--target active|onset|fatalities|all]
+                              [--unit country-month|admin1-month|all] [--horizons 1,2,3,4,5,6] [--json]
+
+Forecast run fits the production monthly models on every month of the month
+indicators in the store (see 'threshold forecast backtest' for the targets,
+features and models) and stores, for every place, the forecasts of the 1 to 6
+months after the data cut-off (the last day of the last month with data): a
+probability for active and onset (onset only for places at risk), the mean and
+80% interval of fatalities, each with the model version, the cut-off and its
+top contributing factors in plain language (the logistic regression's, or the
+Poisson regression's, largest coefficient x (value - training mean) terms).
+A re-run on the same data replaces those rows; forecasts of earlier cut-offs
+stay. Alert rules with a forecast condition fire on the latest probabilities.
+`
+
+func runForecastRun(ctx context.Context, args []string, env *Env) error {
+	fs := newFlags("forecast run", forecastRunHelp, env)
+	db := dbFlag(fs, env)
+	target := fs.String("target", "all", "active, onset, fatalities or all")
+	unitFlag := fs.String("unit", "all", "country-month, admin1-month or all")
+	horizons := fs.String("horizons", "1,2,3,4,5,6", "months ahead, comma-separated")
+	asJSON := fs.Bool("json", false, "print the forecasts stored as JSON")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	targets := []forecast.Target{forecast.Active, forecast.Onset, forecast.Fatalities}
+	if *target != "all" {
+		t := forecast.Target(*target)
+		if !slices.Contains(targets, t) {
+			return usageError{fmt.Sprintf("--target %q: want active, onset, fatalities or all", *target)}
+		}
+		targets = []forecast.Target{t}
+	}
+	units := []forecast.Unit{forecast.CountryMonth, forecast.Admin1Month}
+	if *unitFlag != "all" {
+		u := forecast.Unit(*unitFlag)
+		if !u.Valid() {
+			return usageError{fmt.Sprintf("--unit %q: want country-month, admin1-month or all", *unitFlag)}
+		}
+		units = []forecast.Unit{u}
+	}
+	var hs []int
+	for _, s := range strings.Split(*horizons, ",") {
+		h, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || h < 1 || h > 6 {
+			return usageError{fmt.Sprintf("--horizons %q: want months 1 to 6, comma-separated", *horizons)}
+		}
+		hs = append(hs, h)
+	}
+	st, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var all []forecast.Forecast
+	for _, u := range units {
+		mp, err := loadMonthlyPanel(ctx, st, u, time.Time{})
+		if err != nil {
+			return err
+		}
+		for _, t := range targets {
+			start := time.Now()
+			fcs, err := forecast.MonthlyRun(ctx, mp, forecast.RunOptions{Target: t, Horizons: hs, Now: time.Now().UTC()})
+			if err != nil {
+				return err
+			}
+			if err := st.SaveForecasts(ctx, fcs); err != nil {
+				return err
+			}
+			env.Log.Info("forecasts stored", "target", t, "unit", u, "forecasts", len(fcs), "seconds", time.Since(start).Seconds())
+			all = append(all, fcs...)
+		}
+	}
+	if *asJSON {
+		out := make([]forecastJSON, len(all))
+		for i, f := range all {
+			out[i] = toForecastJSON(f)
+		}
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "target\tunit\tforecasts\tcut-off\tmonths")
+	type key struct {
+		t forecast.Target
+		u forecast.Unit
+	}
+	n := map[key]int{}
+	var order []key
+	for _, f := range all {
+		k := key{f.Target, f.Unit}
+		if n[k] == 0 {
+			order = append(order, k)
+		}
+		n[k]++
+	}
+	for _, k := range order {
+		var cut time.Time
+		var first, last time.Time
+		for _, f := range all {
+			if f.Target == k.t && f.Unit == k.u {
+				cut = f.Cutoff
+				if first.IsZero() || f.Period.Before(first) {
+					first = f.Period
+				}
+				if f.Period.After(last) {
+					last = f.Period
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s to %s\n", k.t, k.u, n[k], cut.Format(time.DateOnly), first.Format("2006-01"), last.Format("2006-01"))
+	}
+	return tw.Flush()
+}
+
+// forecastJSON is a stored forecast with null for the statistics its
+// target does not have.
+type forecastJSON struct {
+	forecast.Forecast
+	Probability *float64 `json:"probability"`
+	Mean        *float64 `json:"mean"`
+	Lo80        *float64 `json:"lo80"`
+	Hi80        *float64 `json:"hi80"`
+}
+
+func toForecastJSON(f forecast.Forecast) forecastJSON {
+	ptr := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	return forecastJSON{Forecast: f, Probability: ptr(f.Probability), Mean: ptr(f.Mean), Lo80: ptr(f.Lo80), Hi80: ptr(f.Hi80)}
 }
