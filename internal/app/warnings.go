@@ -62,9 +62,8 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 	if err != nil {
 		return nil, err
 	}
-	if o.Notify.Now == nil {
-		o.Notify.Now = o.Now
-	}
+	// Deliveries keep real time whatever the app's clock: their signature
+	// timestamps are checked by receivers against their own clocks.
 	n, err := notify.New(ctx, db, o.Notify, o.Log)
 	if err != nil {
 		return nil, err
