@@ -305,9 +305,16 @@ func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Val
 	}
 	s := `SELECT country, admin1, period_kind, period_start, name, value FROM indicators` + c.where() +
 		" ORDER BY country, admin1, period_kind, period_start, name"
-	rows, err := db.read.QueryContext(ctx, db.d.rebind(s), c.args...)
+	return db.queryIndicatorValues(ctx, "indicators", s, c.args)
+}
+
+// queryIndicatorValues runs an indicators query selecting country, admin1,
+// period_kind, period_start, name and value, and scans its rows; what
+// names the query in errors.
+func (db *DB) queryIndicatorValues(ctx context.Context, what, query string, args []any) ([]indicator.Value, error) {
+	rows, err := db.read.QueryContext(ctx, db.d.rebind(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("indicators: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []indicator.Value{}
@@ -318,15 +325,18 @@ func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Val
 			day  any
 		)
 		if err := rows.Scan(&v.Country, &v.Admin1, &kind, &day, &v.Name, &v.Value); err != nil {
-			return nil, fmt.Errorf("indicators: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		v.Kind = indicator.Kind(kind)
 		if v.Start, err = scanDate(day); err != nil {
-			return nil, fmt.Errorf("indicators: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // indicatorsLockID is the advisory lock key that serialises indicator

@@ -43,28 +43,7 @@ func (db *DB) RuleIndicators(ctx context.Context, q rules.IndicatorQuery) ([]ind
 	}
 	s := `SELECT country, admin1, period_kind, period_start, name, value FROM indicators` + c.where() +
 		" ORDER BY country, admin1, period_start, name"
-	rows, err := db.read.QueryContext(ctx, db.d.rebind(s), c.args...)
-	if err != nil {
-		return nil, fmt.Errorf("rule indicators: %w", err)
-	}
-	defer rows.Close()
-	var out []indicator.Value
-	for rows.Next() {
-		var (
-			v    indicator.Value
-			kind string
-			day  any
-		)
-		if err := rows.Scan(&v.Country, &v.Admin1, &kind, &day, &v.Name, &v.Value); err != nil {
-			return nil, fmt.Errorf("rule indicators: %w", err)
-		}
-		v.Kind = indicator.Kind(kind)
-		if v.Start, err = scanDate(day); err != nil {
-			return nil, fmt.Errorf("rule indicators: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return db.queryIndicatorValues(ctx, "rule indicators", s, c.args)
 }
 
 // RuleEvents returns the events selected by q (see rules.Source), the
