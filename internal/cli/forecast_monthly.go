@@ -269,7 +269,13 @@ func runForecastRun(ctx context.Context, args []string, env *Env) error {
 			if err != nil {
 				return err
 			}
-			if err := st.SaveForecasts(ctx, fcs); err != nil {
+			rows := make([]store.Forecast, len(fcs))
+			for i, f := range fcs {
+				if rows[i], err = storedForecast(f); err != nil {
+					return err
+				}
+			}
+			if err := st.SaveForecasts(ctx, rows); err != nil {
 				return err
 			}
 			env.Log.Info("forecasts stored", "target", t, "unit", u, "forecasts", len(fcs), "seconds", time.Since(start).Seconds())
@@ -335,4 +341,15 @@ func toForecastJSON(f forecast.Forecast) forecastJSON {
 		return &v
 	}
 	return forecastJSON{Forecast: f, Probability: ptr(f.Probability), Mean: ptr(f.Mean), Lo80: ptr(f.Lo80), Hi80: ptr(f.Hi80)}
+}
+
+// storedForecast converts a forecast to the store's row.
+func storedForecast(f forecast.Forecast) (store.Forecast, error) {
+	factors, err := json.Marshal(f.Factors)
+	if err != nil {
+		return store.Forecast{}, fmt.Errorf("forecast factors: %w", err)
+	}
+	return store.Forecast{Target: string(f.Target), Unit: string(f.Unit), Country: f.Country, Admin1: f.Admin1,
+		Period: f.Period, Horizon: f.Horizon, Cutoff: f.Cutoff, Model: f.Model, ModelVersion: f.ModelVersion,
+		Probability: f.Probability, Mean: f.Mean, Lo80: f.Lo80, Hi80: f.Hi80, Factors: factors, CreatedAt: f.CreatedAt}, nil
 }

@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Poisson is a fitted L2-regularised Poisson regression (a log-linear
@@ -14,6 +16,9 @@ import (
 type Poisson struct {
 	Intercept float64
 	Coef      []float64
+	// Max caps Mean: the largest training count. A log-linear mean
+	// extrapolates explosively beyond the training rows' range.
+	Max float64
 }
 
 // FitPoisson fits a Poisson regression of the counts y on the rows of x
@@ -78,7 +83,7 @@ func FitPoisson(x [][]float64, y []float64, lambda float64) (*Poisson, error) {
 			return nil, fmt.Errorf("poisson: %w (gradient %g)", err, g)
 		}
 	}
-	m := &Poisson{Intercept: res.X[0], Coef: make([]float64, p)}
+	m := &Poisson{Intercept: res.X[0], Coef: make([]float64, p), Max: slices.Max(y)}
 	for j := range p {
 		if sd[j] > 0 {
 			m.Coef[j] = res.X[j+1] / sd[j]
@@ -127,7 +132,11 @@ func (m *Poisson) Mean(row []float64) float64 {
 	for j, v := range row {
 		z += m.Coef[j] * v
 	}
-	return math.Exp(math.Min(z, 30))
+	mu := math.Exp(math.Min(z, 30))
+	if m.Max > 0 {
+		mu = math.Min(mu, m.Max)
+	}
+	return mu
 }
 
 // NBDispersion fits the negative binomial's dispersion α (variance
@@ -144,6 +153,40 @@ func NBDispersion(y, mu []float64) float64 {
 		return 1e-6
 	}
 	return math.Max(num/den, 1e-6)
+}
+
+// NBDispersionML fits the negative binomial's dispersion α to counts y
+// with means mu by maximum likelihood, a golden-section search over
+// log α in [1e-4, 1e3].
+func NBDispersionML(y, mu []float64) float64 {
+	ll := func(la float64) float64 {
+		r := math.Exp(-la)
+		lgr, _ := math.Lgamma(r)
+		s := 0.0
+		for i, v := range y {
+			m := math.Max(mu[i], 1e-9)
+			a, _ := math.Lgamma(v + r)
+			b, _ := math.Lgamma(v + 1)
+			s += a - lgr - b + r*math.Log(r/(r+m)) + v*math.Log(m/(r+m))
+		}
+		return s
+	}
+	lo, hi := math.Log(1e-4), math.Log(1e3)
+	g := (math.Sqrt(5) - 1) / 2
+	c, d := hi-g*(hi-lo), lo+g*(hi-lo)
+	fc, fd := ll(c), ll(d)
+	for hi-lo > 1e-4 {
+		if fc > fd {
+			hi, d, fd = d, c, fc
+			c = hi - g*(hi-lo)
+			fc = ll(c)
+		} else {
+			lo, c, fc = c, d, fd
+			d = lo + g*(hi-lo)
+			fd = ll(d)
+		}
+	}
+	return math.Exp((lo + hi) / 2)
 }
 
 // Predictive is a predictive distribution of a count: a negative binomial
@@ -273,3 +316,81 @@ func (d Predictive) Expected() float64 {
 }
 
 func newRand(seed uint64, stream int) *rand.Rand { return rand.New(rand.NewPCG(seed, uint64(stream))) }
+
+// LogNormal is a ridge regression of log1p counts: log1p(y) ~ N(Intercept
+// + Σ Coef[j]·x[j], Sigma²), Sigma the training residuals' deviation.
+type LogNormal struct {
+	Intercept float64
+	Coef      []float64
+	Sigma     float64
+}
+
+// FitLogNormal fits log1p(y) on the rows of x by ridge regression with
+// penalty lambda on standardised columns (intercept unpenalised), solving
+// the normal equations with gonum.
+func FitLogNormal(x [][]float64, y []float64, lambda float64) (*LogNormal, error) {
+	n := len(x)
+	if n == 0 || len(y) != n {
+		return nil, fmt.Errorf("lognormal: %d rows, %d outcomes", n, len(y))
+	}
+	s, mean, sd := standardise(x)
+	p := len(x[0])
+	ly := make([]float64, n)
+	ybar := 0.0
+	for i, v := range y {
+		ly[i] = math.Log1p(v)
+		ybar += ly[i] / float64(n)
+	}
+	a := mat.NewSymDense(p, nil)
+	b := mat.NewVecDense(p, nil)
+	for i, r := range s {
+		for j := range p {
+			b.SetVec(j, b.AtVec(j)+r[j]*(ly[i]-ybar))
+			for k := j; k < p; k++ {
+				a.SetSym(j, k, a.At(j, k)+r[j]*r[k])
+			}
+		}
+	}
+	for j := range p {
+		a.SetSym(j, j, a.At(j, j)+lambda)
+	}
+	var beta mat.VecDense
+	if err := beta.SolveVec(a, b); err != nil {
+		return nil, fmt.Errorf("lognormal: %w", err)
+	}
+	m := &LogNormal{Intercept: ybar, Coef: make([]float64, p)}
+	for j := range p {
+		if sd[j] > 0 {
+			m.Coef[j] = beta.AtVec(j) / sd[j]
+			m.Intercept -= m.Coef[j] * mean[j]
+		}
+	}
+	ss := 0.0
+	for i, r := range x {
+		d := ly[i] - m.Location(r)
+		ss += d * d
+	}
+	m.Sigma = math.Sqrt(ss / float64(n))
+	return m, nil
+}
+
+// Location returns the mean of log1p(y) at row.
+func (m *LogNormal) Location(row []float64) float64 {
+	z := m.Intercept
+	for j, v := range row {
+		z += m.Coef[j] * v
+	}
+	return z
+}
+
+// Predict returns the predictive distribution at row: 200 quantiles of
+// expm1 of the normal, at least 0.
+func (m *LogNormal) Predict(row []float64) Predictive {
+	mu := m.Location(row)
+	nd := distuv.Normal{Mu: mu, Sigma: math.Max(m.Sigma, 1e-9)}
+	q := make([]float64, 200)
+	for k := range q {
+		q[k] = math.Max(0, math.Expm1(nd.Quantile((float64(k)+0.5)/200)))
+	}
+	return Empirical(q)
+}

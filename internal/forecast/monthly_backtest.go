@@ -16,6 +16,9 @@ const (
 	// ModelNBGLM is a Poisson regression's mean with a negative binomial
 	// dispersion fitted on the training residuals.
 	ModelNBGLM = "nb-glm"
+	// ModelLogNormal is a ridge regression of log1p fatalities with a
+	// normal predictive on that scale.
+	ModelLogNormal = "lognormal"
 )
 
 // MonthlyBacktestOptions configure MonthlyBacktest.
@@ -284,7 +287,7 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	}
 	var y []float64
 	dists := map[string][]Predictive{}
-	models := []string{ModelBaseRate, ModelUnitHistory, ModelPersistence, ModelNBGLM}
+	models := []string{ModelBaseRate, ModelUnitHistory, ModelPersistence, ModelNBGLM, ModelLogNormal}
 	for _, bl := range blocks {
 		for k, i := range bl.test {
 			if rows[i].t+h < from {
@@ -502,6 +505,10 @@ func fitMonthlyCount(rows []mrow, train, test []int, opts MonthlyBacktestOptions
 		mu[i] = pm.Mean(x)
 	}
 	alpha := NBDispersion(y, mu)
+	ln, err := FitLogNormal(xtrain, y, opts.Lambda)
+	if err != nil {
+		return nil, err
+	}
 	for k, i := range test {
 		r := rows[i]
 		d[ModelBaseRate] = append(d[ModelBaseRate], base)
@@ -517,6 +524,7 @@ func fitMonthlyCount(rows []mrow, train, test []int, opts MonthlyBacktestOptions
 		d[ModelUnitHistory] = append(d[ModelUnitHistory], u)
 		d[ModelPersistence] = append(d[ModelPersistence], PointMass(math.Expm1(r.x[0]))) // fat.t, log1p
 		d[ModelNBGLM] = append(d[ModelNBGLM], NB(pm.Mean(xtest[k]), alpha))
+		d[ModelLogNormal] = append(d[ModelLogNormal], ln.Predict(xtest[k]))
 	}
 	return d, nil
 }
@@ -549,11 +557,10 @@ func scoreCounts(models []string, dists map[string][]Predictive, y []float64, re
 			Coverage80: cover / n, Width80: width / n})
 	}
 	var diffs []CountDifference
-	for _, ref := range models {
-		if ref == ModelNBGLM {
-			continue
+	for _, m := range []string{ModelNBGLM, ModelLogNormal} {
+		for _, ref := range models[:3] {
+			diffs = append(diffs, CountDifference{Model: m, Reference: ref, CRPS: bootMean(crps[m], crps[ref], replicates, seed)})
 		}
-		diffs = append(diffs, CountDifference{Model: ModelNBGLM, Reference: ref, CRPS: bootMean(crps[ModelNBGLM], crps[ref], replicates, seed)})
 	}
 	return out, diffs
 }

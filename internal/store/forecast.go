@@ -8,17 +8,41 @@ import (
 	"math"
 	"time"
 
-	"threshold/internal/forecast"
 	"threshold/internal/rules"
 )
 
 var _ rules.ForecastSource = (*DB)(nil)
 
+// Forecast is one stored production forecast (package forecast makes
+// them; the store does not import it, whose tests use the store): a
+// place's target in one month, from data up to Cutoff.
+type Forecast struct {
+	Target       string    `json:"target"` // active, onset or fatalities
+	Unit         string    `json:"unit"`   // country-month or admin1-month
+	Country      string    `json:"country"`
+	Admin1       string    `json:"admin1,omitempty"`
+	Period       time.Time `json:"period"` // the month forecast, first day
+	Horizon      int       `json:"horizon"`
+	Cutoff       time.Time `json:"cutoff"` // the last day of data used
+	Model        string    `json:"model"`
+	ModelVersion string    `json:"model_version"`
+	// Probability of active or onset, NaN for fatalities; Mean, Lo80 and
+	// Hi80 fatalities' predictive mean and 80% interval, NaN otherwise.
+	Probability float64 `json:"probability"`
+	Mean        float64 `json:"mean"`
+	Lo80        float64 `json:"lo80"`
+	Hi80        float64 `json:"hi80"`
+	// Factors is the JSON array of the forecast's contributing factors
+	// (forecast.Factor).
+	Factors   json.RawMessage `json:"factors"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
 // SaveForecasts stores production forecasts in one transaction. A
 // forecast with the key of a stored one (target, unit, place, month,
 // horizon, cut-off, model version) replaces it; others are added, so the
 // forecasts of earlier cut-offs stay.
-func (db *DB) SaveForecasts(ctx context.Context, fs []forecast.Forecast) error {
+func (db *DB) SaveForecasts(ctx context.Context, fs []Forecast) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save forecasts: %w", err)
@@ -35,14 +59,14 @@ func (db *DB) SaveForecasts(ctx context.Context, fs []forecast.Forecast) error {
 	}
 	defer stmt.Close()
 	for _, f := range fs {
-		factors, err := json.Marshal(f.Factors)
-		if err != nil {
-			return fmt.Errorf("save forecasts: %w", err)
+		factors := string(f.Factors)
+		if factors == "" {
+			factors = "[]"
 		}
 		end := f.Period.AddDate(0, 1, -1)
 		if _, err := stmt.ExecContext(ctx, string(f.Target), string(f.Unit), f.Country, f.Admin1,
 			dateArg(f.Period), dateArg(end), f.Horizon, dateArg(f.Cutoff), f.Model, f.ModelVersion,
-			nanNull(f.Probability), nanNull(f.Mean), nanNull(f.Lo80), nanNull(f.Hi80), string(factors),
+			nanNull(f.Probability), nanNull(f.Mean), nanNull(f.Lo80), nanNull(f.Hi80), factors,
 			db.instantArg(f.CreatedAt)); err != nil {
 			return fmt.Errorf("save forecasts: %s %s %s: %w", f.Target, f.Country, dateArg(f.Period), db.mapErr(err))
 		}
@@ -64,8 +88,8 @@ func nanNull(v float64) any {
 // Latest keeps only each place's forecasts of the latest cut-off on or
 // before AsOf (zero: any).
 type ForecastQuery struct {
-	Target  forecast.Target
-	Unit    forecast.Unit
+	Target  string
+	Unit    string
 	Country string
 	AsOf    time.Time
 	Latest  bool
@@ -73,17 +97,17 @@ type ForecastQuery struct {
 
 // Forecasts returns the stored forecasts matching q, by target, unit,
 // country, admin-1 area, cut-off, month and horizon.
-func (db *DB) Forecasts(ctx context.Context, q ForecastQuery) ([]forecast.Forecast, error) {
+func (db *DB) Forecasts(ctx context.Context, q ForecastQuery) ([]Forecast, error) {
 	c := &conds{}
 	add := func(cond string, arg any) {
 		c.list = append(c.list, cond)
 		c.args = append(c.args, arg)
 	}
 	if q.Target != "" {
-		add("f.target = ?", string(q.Target))
+		add("f.target = ?", q.Target)
 	}
 	if q.Unit != "" {
-		add("f.unit = ?", string(q.Unit))
+		add("f.unit = ?", q.Unit)
 	}
 	if q.Country != "" {
 		add("f.country = ?", q.Country)
@@ -94,7 +118,7 @@ func (db *DB) Forecasts(ctx context.Context, q ForecastQuery) ([]forecast.Foreca
 	return db.readForecasts(ctx, c, q.Latest, q.AsOf)
 }
 
-func (db *DB) readForecasts(ctx context.Context, c *conds, latest bool, asOf time.Time) ([]forecast.Forecast, error) {
+func (db *DB) readForecasts(ctx context.Context, c *conds, latest bool, asOf time.Time) ([]Forecast, error) {
 	w := ""
 	for i, s := range c.list {
 		if i == 0 {
@@ -124,19 +148,18 @@ func (db *DB) readForecasts(ctx context.Context, c *conds, latest bool, asOf tim
 		return nil, fmt.Errorf("forecasts: %w", err)
 	}
 	defer rows.Close()
-	var out []forecast.Forecast
+	var out []Forecast
 	for rows.Next() {
 		var (
-			f                     forecast.Forecast
-			target, unit, factors string
-			period, cutoff, at    any
-			p, mean, lo, hi       sql.NullFloat64
+			f                  Forecast
+			factors            string
+			period, cutoff, at any
+			p, mean, lo, hi    sql.NullFloat64
 		)
-		if err := rows.Scan(&target, &unit, &f.Country, &f.Admin1, &period, &f.Horizon, &cutoff, &f.Model, &f.ModelVersion,
+		if err := rows.Scan(&f.Target, &f.Unit, &f.Country, &f.Admin1, &period, &f.Horizon, &cutoff, &f.Model, &f.ModelVersion,
 			&p, &mean, &lo, &hi, &factors, &at); err != nil {
 			return nil, fmt.Errorf("forecasts: %w", err)
 		}
-		f.Target, f.Unit = forecast.Target(target), forecast.Unit(unit)
 		if f.Period, err = scanDate(period); err != nil {
 			return nil, fmt.Errorf("forecasts: %w", err)
 		}
@@ -147,9 +170,7 @@ func (db *DB) readForecasts(ctx context.Context, c *conds, latest bool, asOf tim
 			return nil, fmt.Errorf("forecasts: %w", err)
 		}
 		f.Probability, f.Mean, f.Lo80, f.Hi80 = nullNaN(p), nullNaN(mean), nullNaN(lo), nullNaN(hi)
-		if err := json.Unmarshal([]byte(factors), &f.Factors); err != nil {
-			return nil, fmt.Errorf("forecasts: factors of %s %s: %w", f.Country, dateArg(f.Period), err)
-		}
+		f.Factors = json.RawMessage(factors)
 		out = append(out, f)
 	}
 	return out, rows.Err()
@@ -192,7 +213,7 @@ func (db *DB) RuleForecasts(ctx context.Context, target string, countries []stri
 	}
 	out := make([]rules.Forecast, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, rules.Forecast{Country: f.Country, Admin1: f.Admin1, Target: string(f.Target), Issued: f.Cutoff,
+		out = append(out, rules.Forecast{Country: f.Country, Admin1: f.Admin1, Target: f.Target, Issued: f.Cutoff,
 			Window: [2]time.Time{f.Period, f.Period.AddDate(0, 1, -1)}, Probability: f.Probability})
 	}
 	return out, nil
