@@ -213,7 +213,7 @@ months after the data cut-off (the last day of the last month with data): a
 probability for active and onset (onset only for places at risk), the mean and
 80% interval of fatalities, each with the model version, the cut-off and its
 top contributing factors in plain language (the logistic regression's, or the
-Poisson regression's, largest coefficient x (value - training mean) terms).
+log1p ridge regression's, largest coefficient x (value - training mean) terms).
 A re-run on the same data replaces those rows; forecasts of earlier cut-offs
 stay. Alert rules with a forecast condition fire on the latest probabilities.
 `

@@ -11,7 +11,7 @@ import (
 
 // MonthlyModelVersion names the production monthly models: the features
 // of MonthlyPanel.Row, logit and gbt at the backtest's defaults, their
-// mean Platt-calibrated (active, onset), and nb-glm (fatalities). Change
+// mean Platt-calibrated (active, onset), and lognormal (fatalities). Change
 // it whenever any of them changes.
 const MonthlyModelVersion = "monthly-1"
 
@@ -135,9 +135,10 @@ type RunOptions struct {
 // row whose outcome is known at the cut-off, their mean Platt-calibrated
 // on the out-of-sample forecasts, by models fitted 12 months earlier, of
 // the known outcome months of the last 12 whose origins are no earlier
-// than those models' cut-off. For fatalities: nb-glm. Onset is
+// than those models' cut-off. For fatalities: lognormal, the better
+// of the two count models in the backtest. Onset is
 // forecast only for places at risk. Factors come from the logit (the
-// Poisson regression for fatalities): the largest coefficient × (value −
+// log1p ridge regression for fatalities): the largest coefficient × (value −
 // training mean) terms.
 func MonthlyRun(ctx context.Context, mp *MonthlyPanel, opts RunOptions) ([]Forecast, error) {
 	if len(opts.Horizons) == 0 {
@@ -249,20 +250,15 @@ func runHorizon(mp *MonthlyPanel, opts RunOptions, h, last int, names []string) 
 			ModelVersion: MonthlyModelVersion, Probability: math.NaN(), Mean: math.NaN(), Lo80: math.NaN(), Hi80: math.NaN()}
 	}
 	if !binary {
-		pm, err := FitPoisson(xtrain, y, opts.Lambda)
+		ln, err := FitLogNormal(xtrain, y, opts.Lambda)
 		if err != nil {
 			return nil, err
 		}
-		mu := make([]float64, len(xtrain))
-		for i, x := range xtrain {
-			mu[i] = pm.Mean(x)
-		}
-		alpha := NBDispersion(y, mu)
 		for k, i := range test {
-			d := NB(pm.Mean(xtest[k]), alpha)
+			d := ln.Predict(xtest[k])
 			f := base(i)
-			f.Model, f.Mean, f.Lo80, f.Hi80 = ModelNBGLM, d.Expected(), d.Quantile(0.1), d.Quantile(0.9)
-			f.Factors = factors(names, pm.Coef, means, xtest[k], rows[i].x, opts.Factors, "raises expected deaths", "lowers expected deaths")
+			f.Model, f.Mean, f.Lo80, f.Hi80 = ModelLogNormal, d.Expected(), d.Quantile(0.1), d.Quantile(0.9)
+			f.Factors = factors(names, ln.Coef, means, xtest[k], rows[i].x, opts.Factors, "raises expected deaths", "lowers expected deaths")
 			out = append(out, f)
 		}
 		return out, nil
