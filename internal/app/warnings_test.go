@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,6 +86,20 @@ route:
 
 func warningApp(tb testing.TB, db string, h *hook) *App {
 	tb.Helper()
+	a := warningAppNoCleanup(tb, db, h)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Stop(ctx); err != nil {
+			tb.Errorf("Stop: %v", err)
+		}
+	})
+	return a
+}
+
+// warningAppNoCleanup is warningApp for a test that stops the app itself.
+func warningAppNoCleanup(tb testing.TB, db string, h *hook) *App {
+	tb.Helper()
 	a, err := New(context.Background(), Options{
 		DB: db, Addr: "127.0.0.1:0", Migrate: true, EvaluateEvery: -1,
 		Warnings: WarningOptions{
@@ -104,13 +119,6 @@ func warningApp(tb testing.TB, db string, h *hook) *App {
 	if err := a.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.Stop(ctx); err != nil {
-			tb.Errorf("Stop: %v", err)
-		}
-	})
 	return a
 }
 
@@ -259,4 +267,70 @@ func BenchmarkIngestToWebhook(b *testing.B) {
 			b.ReportMetric(q(0.99), "p99-ms")
 		})
 	}
+}
+
+// TestRestartWithPendingDeliveries restarts the server while deliveries
+// wait for a receiver that is down: after the restart each is delivered
+// exactly once. On SQLite and PostgreSQL.
+func TestRestartWithPendingDeliveries(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, _ *store.DB, url string) {
+		h := newHook(t)
+		var down sync.Mutex // held while the receiver answers 503
+		var refused atomic.Int64
+		up := h.srv.Config.Handler
+		h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !down.TryLock() {
+				refused.Add(1)
+				http.Error(w, "synthetic outage", http.StatusServiceUnavailable)
+				return
+			}
+			down.Unlock()
+			up.ServeHTTP(w, r)
+		})
+		down.Lock()
+
+		first := warningAppNoCleanup(t, url, h)
+		// Three synthetic coup attempts, three alerts, three deliveries
+		// that fail while the receiver is down.
+		day := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+		ingestChange(t, first, coupFile(t,
+			coupRow{"Burkina Faso", 439, day}, coupRow{"Mali", 432, day}, coupRow{"Niger", 436, day}))
+		for wait := time.Now().Add(20 * time.Second); refused.Load() < 3; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(wait) {
+				t.Fatalf("only %d attempts reached the receiver while it was down", refused.Load())
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := first.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		cancel()
+
+		down.Unlock()
+		warningApp(t, url, h) // the restarted server
+		seen := map[string]int{}
+		deadline := time.After(60 * time.Second)
+		for len(seen) < 3 {
+			select {
+			case got := <-h.arrived:
+				if got.p.Rule == "coup" {
+					seen[got.p.Country]++
+				}
+			case <-deadline:
+				t.Fatalf("after the restart only %v arrived", seen)
+			}
+		}
+		select {
+		case got := <-h.arrived:
+			if got.p.Rule == "coup" {
+				seen[got.p.Country]++
+			}
+		case <-time.After(2 * time.Second):
+		}
+		for _, c := range []string{"BFA", "MLI", "NER"} {
+			if seen[c] != 1 {
+				t.Errorf("%s delivered %d times, want once (all: %v)", c, seen[c], seen)
+			}
+		}
+	})
 }
