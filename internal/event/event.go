@@ -19,11 +19,12 @@ const (
 	GDELT         Source = "gdelt"          // GDELT 1.0 and 2.0 event exports
 	ICEWS         Source = "icews"          // Integrated Crisis Early Warning System events
 	PowellThyne   Source = "powell-thyne"   // Powell & Thyne list of coups and coup attempts
+	FieldReport   Source = "field-report"   // verified reports of Threshold's own field monitors and partners
 )
 
 // Sources lists the sources Threshold ingests.
 func Sources() []Source {
-	return []Source{UCDPGED, UCDPCandidate, UCDPDECO, ACLED, GDELT, ICEWS, PowellThyne}
+	return []Source{UCDPGED, UCDPCandidate, UCDPDECO, ACLED, GDELT, ICEWS, PowellThyne, FieldReport}
 }
 
 // Key is an event's stable identity: its source and the source's own id.
