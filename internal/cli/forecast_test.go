@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestForecastBacktest(t *testing.T) {
 func TestForecastUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"forecast"},
-		{"forecast", "run"},
+		{"forecast", "walk"},
 		{"forecast", "backtest", "--from", "1994", "--to", "2024"},
 		{"forecast", "backtest", "--target", "coups", "--from", "1994", "--to", "2024"},
 		{"forecast", "backtest", "--target", "conflict-onset", "--from", "2024", "--to", "1994"},
@@ -85,6 +86,71 @@ func TestForecastUsage(t *testing.T) {
 	} {
 		if code, _, errs := runCLI(t, args...); code != 2 {
 			t.Errorf("threshold %s: exit %d (%s), want 2", strings.Join(args, " "), code, clip(errs, 200))
+		}
+	}
+}
+
+func TestForecastMonthly(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	mustRun(t, "ingest", "--db", db, testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv"),
+		testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_mexico.csv"))
+	html := filepath.Join(t.TempDir(), "r.html")
+	out := mustRun(t, "forecast", "backtest", "--db", db, "--target", "onset", "--unit", "admin1-month", "--horizon", "1",
+		"--from", "2016-01", "--to", "2016-12", "--warmup-months", "12", "--trees", "20", "--replicates", "20", "--json", "--html", html)
+	rep := decodeJSON[forecast.MonthlyReport](t, out)
+	if rep.Unit != forecast.Admin1Month || rep.From != "2016-01" || rep.To != "2016-12" || len(rep.Models) != 6 || rep.Events == 0 {
+		t.Errorf("report %+v", rep)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil || strings.Count(string(page), "<svg") != 3 {
+		t.Errorf("HTML report: %d SVG plots, %v; want 3", strings.Count(string(page), "<svg"), err)
+	}
+	text := mustRun(t, "forecast", "backtest", "--db", db, "--target", "fatalities", "--horizon", "3",
+		"--from", "2016-01", "--to", "2016-12", "--warmup-months", "12", "--replicates", "0")
+	for _, want := range []string{"fatalities, country-month, horizon 3", "lognormal", "nb-glm - persistence"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("fatalities report lacks %q:\n%s", want, text)
+		}
+	}
+
+	out = mustRun(t, "forecast", "run", "--db", db, "--unit", "country-month", "--horizons", "1,3", "--json")
+	var stored []struct {
+		Target      string            `json:"target"`
+		Country     string            `json:"country"`
+		Period      string            `json:"period"`
+		Horizon     int               `json:"horizon"`
+		Cutoff      string            `json:"cutoff"`
+		Probability *float64          `json:"probability"`
+		Mean        *float64          `json:"mean"`
+		Factors     []forecast.Factor `json:"factors"`
+	}
+	if err := json.Unmarshal([]byte(out), &stored); err != nil {
+		t.Fatal(err)
+	}
+	// CAF and MEX, three targets, two horizons; onset only where at risk.
+	// The Mexico file's last event starts on 2023-12-31: the cut-off.
+	counts := map[string]int{}
+	for _, f := range stored {
+		counts[f.Target]++
+		if f.Cutoff[:10] != "2023-12-31" || (f.Target != "fatalities") != (f.Probability != nil) || (f.Target == "fatalities") != (f.Mean != nil) || len(f.Factors) == 0 {
+			t.Errorf("forecast %+v", f)
+		}
+		if f.Target == "active" && f.Horizon == 1 && !strings.HasPrefix(f.Period, "2024-01") {
+			t.Errorf("horizon 1 forecasts %s, want 2024-01", f.Period)
+		}
+	}
+	if counts["active"] != 4 || counts["fatalities"] != 4 || counts["onset"] > 4 {
+		t.Errorf("forecasts by target %v, want 4 active, 4 fatalities, at most 4 onsets", counts)
+	}
+	for _, args := range [][]string{
+		{"forecast", "backtest", "--db", db, "--target", "onset", "--unit", "district-month", "--from", "2016-01", "--to", "2016-12"},
+		{"forecast", "backtest", "--db", db, "--target", "onset", "--from", "2016", "--to", "2016-12"},
+		{"forecast", "backtest", "--db", db, "--target", "active", "--horizon", "7", "--from", "2016-01", "--to", "2016-12"},
+		{"forecast", "run", "--db", db, "--target", "peace"},
+		{"forecast", "run", "--db", db, "--horizons", "0"},
+	} {
+		if code, _, _ := runCLI(t, args...); code == 0 {
+			t.Errorf("%v: exit 0, want an error", args)
 		}
 	}
 }
