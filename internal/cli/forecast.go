@@ -21,6 +21,12 @@ usage: threshold forecast backtest [--db DB] --target mass-killing-onset|conflic
                                    [--horizon H] --from YEAR --to YEAR
                                    [--predictions FILE.csv] [--replicates N] [--seed N]
                                    [--train-from YEAR] [--warmup N] [--json]
+       threshold forecast backtest [--db DB] --target active|onset|fatalities
+                                   [--unit country-month|admin1-month] [--horizon 1-6]
+                                   --from YYYY-MM --to YYYY-MM [--retrain MONTHS]
+                                   [--warmup-months N] [--max-train ROWS]
+                                   [--train-from-month YYYY-MM] [--html FILE] [--json]
+       threshold forecast run      (see 'threshold forecast run --help')
 
 Forecast backtest runs a rolling-origin backtest of a country-year target
 on the panels stored by 'threshold import' (EWP base data and predictors,
@@ -62,6 +68,37 @@ between the ensemble and the baselines (and EWP) on the same replicates.
 unit,ccode,iso3,period,year,model,probability,outcome (ccode: EWP's COW-based
 code for mass killing, Gleditsch-Ward for conflict; period and year: the
 outcome year). With --json the report is one JSON object.
+
+Monthly targets come from the month indicators of the events in the store
+('threshold ingest'): for each country (country-month) or admin-1 area
+(admin1-month) with at least one event, months without events counting as
+zero. active: 25 or more best-estimate deaths in the month (admin-1: 1 or
+more); onset: active after 12 months that were not (admin-1: 6), forecast for
+the places at risk (none of those months active up to the origin); fatalities:
+the month's deaths as a predictive distribution. A forecast at the end of month
+t for month t+H uses months up to t only: lags and decays of deaths and of
+violent events by category, months since the last active month, neighbours'
+violence, protest and riot trends, Goldstein scores where present, coup
+events, elections within the next 6 months (the calendar is known ahead), and,
+where the panels are imported, the country-year covariates of the year before.
+
+The models are refitted once per --retrain outcome months (12 by default) on
+the rows whose outcomes were known at the origin of the block's first month;
+each month is forecast from its own origin. When the training rows outnumber
+--max-train, events are all kept and non-events drawn at the rate that meets
+the cap, the learners' log odds being corrected by the log of that rate.
+Binary targets have the models above (persistence: the training rate among
+rows in the same state at the origin, active at t, or any death in the last 12
+months for onset); fatalities has base-rate and unit-history (empirical
+distributions), persistence (last month's count), nb-glm (Poisson regression,
+negative binomial dispersion by moments on the training residuals) and
+lognormal (ridge regression of log1p deaths, normal on that scale), scored by
+CRPS, the median's absolute error and the 80% interval's coverage and width.
+--html writes a self-contained report with reliability diagrams and ROC and
+precision-recall curves.
+
+On the global UCDP GED extract (ged211_precise_location_subset_global) the
+figures count only precisely located events.
 `
 
 func runForecast(ctx context.Context, args []string, env *Env) error {
