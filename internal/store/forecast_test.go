@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"threshold/internal/rules"
 	"threshold/internal/store"
 	"threshold/internal/storetest"
 )
@@ -108,6 +109,26 @@ func TestForecasts(t *testing.T) {
 					break
 				}
 			}
+		}
+
+		// A forecast rule fires on the stored probabilities.
+		f, err := rules.Parse("forecast.yaml", []byte("version: t\nrules:\n"+
+			"  - {id: onset-risk, name: Onset risk, severity: warning, forecast: {target: onset, probability: 0.3}}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		firings, err := rules.Evaluate(ctx, db, f, rules.Scope{AsOf: day("2021-01-15")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fired []string
+		for _, fr := range firings {
+			fired = append(fired, fr.Country+"/"+fr.Admin1+" "+fr.Window.Start.Format("2006-01"))
+		}
+		// Country-level rule: CAF's 0.45 (January) and 0.3 (March) reach
+		// 0.3; MLI's 0.05 does not; the Ouaka area is for admin-1 rules.
+		if strings.Join(fired, ", ") != "CAF/ 2021-01, CAF/ 2021-03" {
+			t.Errorf("forecast rule fired for %v, want CAF/ 2021-01 and CAF/ 2021-03", fired)
 		}
 	})
 }
