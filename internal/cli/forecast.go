@@ -94,6 +94,8 @@ distributions), persistence (last month's count), nb-glm (Poisson regression,
 negative binomial dispersion by moments on the training residuals) and
 lognormal (ridge regression of log1p deaths, normal on that scale), scored by
 CRPS, the median's absolute error and the 80% interval's coverage and width.
+--predictions writes active and onset forecasts in the CSV layout above, unit
+being ISO3 or ISO3/admin-1, ccode 0 and period the outcome month (YYYY-MM).
 --html writes a self-contained report with reliability diagrams and ROC and
 precision-recall curves.
 
@@ -144,7 +146,7 @@ func runForecastBacktest(ctx context.Context, args []string, env *Env) error {
 	t := forecast.Target(*target)
 	if t == forecast.Active || t == forecast.Onset || t == forecast.Fatalities {
 		m.target, m.horizon, m.from, m.to, m.replicates, m.seed, m.asJSON, m.db = t, *horizon, *fromFlag, *toFlag, *replicates, *seed, *asJSON, *db
-		m.lambda, m.gbt = *lambda, forecast.DefaultGBT
+		m.lambda, m.gbt, m.predictions = *lambda, forecast.DefaultGBT, *predictions
 		m.gbt.Trees, m.gbt.Depth, m.gbt.LearningRate, m.gbt.MinHessian = *trees, *depth, *rate, *minHess
 		return runMonthlyBacktest(ctx, env, m)
 	}

@@ -24,6 +24,7 @@ type monthlyArgs struct {
 	retrain, maxTrain  *int
 	warmup             *int
 	html               *string
+	predictions        string
 	horizon            int
 	from, to           string
 	replicates         int
@@ -101,6 +102,9 @@ func runMonthlyBacktest(ctx context.Context, env *Env, a *monthlyArgs) error {
 			return err
 		}
 	}
+	if a.predictions != "" && a.target == forecast.Fatalities {
+		return usageError{"--predictions: active and onset only (fatalities forecasts are distributions)"}
+	}
 	if a.horizon < 1 || a.horizon > 6 || from.After(to) || *a.retrain < 1 || *a.maxTrain < 100 || *a.warmup < 1 || a.replicates < 0 {
 		return usageError{"--horizon 1 to 6, --from not after --to, --retrain and --warmup-months 1 or more, --max-train 100 or more"}
 	}
@@ -123,6 +127,11 @@ func runMonthlyBacktest(ctx context.Context, env *Env, a *monthlyArgs) error {
 	}
 	rep := res.Report
 	rep.Notes = append(rep.Notes, fmt.Sprintf("whole run %.1f s", time.Since(start).Seconds()))
+	if a.predictions != "" {
+		if err := writePredictions(a.predictions, res.Predictions); err != nil {
+			return err
+		}
+	}
 	if *a.html != "" {
 		if err := forecast.WriteHTMLFile(*a.html, res); err != nil {
 			return err

@@ -95,9 +95,20 @@ func TestForecastMonthly(t *testing.T) {
 	mustRun(t, "ingest", "--db", db, testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv"),
 		testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_mexico.csv"))
 	html := filepath.Join(t.TempDir(), "r.html")
+	preds := filepath.Join(t.TempDir(), "p.csv")
 	out := mustRun(t, "forecast", "backtest", "--db", db, "--target", "onset", "--unit", "admin1-month", "--horizon", "1",
-		"--from", "2016-01", "--to", "2016-12", "--warmup-months", "12", "--trees", "20", "--replicates", "20", "--json", "--html", html)
+		"--from", "2016-01", "--to", "2016-12", "--warmup-months", "12", "--trees", "20", "--replicates", "20", "--json", "--html", html,
+		"--predictions", preds)
 	rep := decodeJSON[forecast.MonthlyReport](t, out)
+	pf, err := os.Open(preds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	prows, err := csv.NewReader(pf).ReadAll()
+	if err != nil || len(prows) != 1+6*rep.Scored || !strings.HasPrefix(prows[1][3], "2016-") || !strings.Contains(prows[1][0], "/") {
+		t.Errorf("predictions: %d rows (want 1+6x%d), first %v, %v", len(prows), rep.Scored, prows[min(1, len(prows)-1)], err)
+	}
 	if rep.Unit != forecast.Admin1Month || rep.From != "2016-01" || rep.To != "2016-12" || len(rep.Models) != 6 || rep.Events == 0 {
 		t.Errorf("report %+v", rep)
 	}

@@ -113,6 +113,10 @@ type MonthlyResult struct {
 	Probs  map[string][]float64
 	Y      []float64
 	Models []string
+	// Predictions are the binary targets' scored forecasts, one per
+	// place, month and model (Code 0: monthly places carry no state
+	// number; Unit is ISO3 or ISO3/admin-1, Period YYYY-MM).
+	Predictions []Prediction
 }
 
 // mrow is one candidate row: place p at origin t.
@@ -283,7 +287,7 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	rep.FitSeconds = seconds / float64(len(blocks))
 	res := &MonthlyResult{Report: rep, Probs: map[string][]float64{}}
 	if binary {
-		return res, scoreMonthlyBinary(res, rows, blocksOf(blocks, func(b *block) ([]int, map[string][]float64, int) { return b.test, b.p, b.start }), from, h, opts)
+		return res, scoreMonthlyBinary(res, mp, rows, blocksOf(blocks, func(b *block) ([]int, map[string][]float64, int) { return b.test, b.p, b.start }), from, h, opts)
 	}
 	var y []float64
 	dists := map[string][]Predictive{}
@@ -330,7 +334,7 @@ func blocksOf[B any](bs []B, f func(B) ([]int, map[string][]float64, int)) []blo
 // scoreMonthlyBinary adds the ensemble, calibrated block by block on the
 // earlier blocks' forecasts of outcomes known at the block's origin, and
 // scores the months from on.
-func scoreMonthlyBinary(res *MonthlyResult, rows []mrow, blocks []blockForecasts, from, h int, opts MonthlyBacktestOptions) error {
+func scoreMonthlyBinary(res *MonthlyResult, mp *MonthlyPanel, rows []mrow, blocks []blockForecasts, from, h int, opts MonthlyBacktestOptions) error {
 	var calP, calY []float64
 	var calT []int
 	for _, bl := range blocks {
@@ -366,8 +370,11 @@ func scoreMonthlyBinary(res *MonthlyResult, rows []mrow, blocks []blockForecasts
 				continue
 			}
 			res.Y = append(res.Y, rows[i].y)
+			T := mp.Month(rows[i].t + h)
 			for _, m := range models {
 				res.Probs[m] = append(res.Probs[m], bl.p[m][k])
+				res.Predictions = append(res.Predictions, Prediction{Unit: mp.PlaceName(rows[i].p), ISO3: mp.Places[rows[i].p].Country,
+					Period: T.Format("2006-01"), Year: T.Year(), Model: m, Probability: bl.p[m][k], Outcome: int(rows[i].y)})
 			}
 		}
 	}
