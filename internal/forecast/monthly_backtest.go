@@ -231,14 +231,6 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	}
 
 	// Blocks of outcome months, fitted several at once.
-	type block struct {
-		start, end int // outcome months
-		test       []int
-		p          map[string][]float64
-		dist       map[string][]Predictive
-		seconds    float64
-		err        error
-	}
 	var blocks []*block
 	for b := first; b <= to; b += opts.Retrain {
 		bl := &block{start: b, end: min(b+opts.Retrain-1, to)}
@@ -287,7 +279,7 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	rep.FitSeconds = seconds / float64(len(blocks))
 	res := &MonthlyResult{Report: rep, Probs: map[string][]float64{}}
 	if binary {
-		return res, scoreMonthlyBinary(res, mp, rows, blocksOf(blocks, func(b *block) ([]int, map[string][]float64, int) { return b.test, b.p, b.start }), from, h, opts)
+		return res, scoreMonthlyBinary(res, mp, rows, blocks, from, h, opts)
 	}
 	var y []float64
 	dists := map[string][]Predictive{}
@@ -317,24 +309,20 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	return res, nil
 }
 
-type blockForecasts struct {
-	test  []int
-	p     map[string][]float64
-	start int
-}
-
-func blocksOf[B any](bs []B, f func(B) ([]int, map[string][]float64, int)) []blockForecasts {
-	out := make([]blockForecasts, len(bs))
-	for i, b := range bs {
-		out[i].test, out[i].p, out[i].start = f(b)
-	}
-	return out
+// block is one fit's outcome months and the forecasts of its rows.
+type block struct {
+	start, end int   // outcome months
+	test       []int // indices of the rows forecast
+	p          map[string][]float64
+	dist       map[string][]Predictive
+	seconds    float64
+	err        error
 }
 
 // scoreMonthlyBinary adds the ensemble, calibrated block by block on the
 // earlier blocks' forecasts of outcomes known at the block's origin, and
 // scores the months from on.
-func scoreMonthlyBinary(res *MonthlyResult, mp *MonthlyPanel, rows []mrow, blocks []blockForecasts, from, h int, opts MonthlyBacktestOptions) error {
+func scoreMonthlyBinary(res *MonthlyResult, mp *MonthlyPanel, rows []mrow, blocks []*block, from, h int, opts MonthlyBacktestOptions) error {
 	var calP, calY []float64
 	var calT []int
 	for _, bl := range blocks {
