@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -252,6 +254,58 @@ func TestRosterNoDoubleBookingUnderConcurrency(t *testing.T) {
 		ds, err := db.Deployments(ctx, casework.Everyone(""), roster.DeploymentQuery{PersonID: pid})
 		if err != nil || len(ds) != 2 {
 			t.Fatalf("stored %d deployments (%v), want 2", len(ds), err)
+		}
+	})
+}
+
+// TestRosterDoubleBookingRefusedByTheDatabase writes an overlapping
+// deployment straight into the table, past the store's check: the
+// exclusion constraint (PostgreSQL) or trigger (SQLite) refuses it, and
+// refuses reviving a cancelled deployment into a held window.
+func TestRosterDoubleBookingRefusedByTheDatabase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, url string) {
+		ctx := context.Background()
+		f := newRosterFixture(t, db)
+		pid := f.people[0].ID
+		at := time.Date(2025, 2, 1, 8, 0, 0, 0, time.UTC)
+		held, err := db.RequestDeployment(ctx, roster.Deployment{PersonID: pid, CaseID: f.caseID, Start: day("2025-03-01"),
+			Days: 10, RequestedBy: "test", RequestedAt: at}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		driver, dsn, bind := "sqlite", url, func(q string) string { return q }
+		if store.IsPostgres(url) {
+			driver, bind = "pgx", func(q string) string {
+				for i := 1; strings.Contains(q, "?"); i++ {
+					q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+				}
+				return q
+			}
+		}
+		raw, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		insert := bind(`INSERT INTO roster_deployments (person_id, case_id, role, start_date, end_date, status, requested_by,
+			requested_at, version) VALUES (?, ?, '', ?, ?, ?, 'raw', ?, 1)`)
+		stamp := any(at.Format(time.RFC3339))
+		if store.IsPostgres(url) {
+			stamp = at
+		}
+		_, err = raw.ExecContext(ctx, insert, pid, f.caseID, "2025-03-05", "2025-03-20", "approved", stamp)
+		if err == nil || !strings.Contains(err.Error(), "roster_deployments_no_double_booking") {
+			t.Fatalf("overlapping insert err = %v, want the no-double-booking refusal", err)
+		}
+		if _, err := raw.ExecContext(ctx, insert, pid, f.caseID, "2025-03-05", "2025-03-20", "cancelled", stamp); err != nil {
+			t.Fatalf("a cancelled overlapping row holds nothing and is allowed: %v", err)
+		}
+		_, err = raw.ExecContext(ctx, bind(`UPDATE roster_deployments SET status = 'requested' WHERE status = 'cancelled'`))
+		if err == nil || !strings.Contains(err.Error(), "roster_deployments_no_double_booking") {
+			t.Fatalf("reviving into a held window err = %v, want the no-double-booking refusal", err)
+		}
+		if got, err := db.Deployment(ctx, casework.Everyone(""), held.ID); err != nil || got.Status != roster.Requested {
+			t.Fatalf("held deployment = %+v, %v", got, err)
 		}
 	})
 }
