@@ -174,6 +174,9 @@ type Tx interface {
 	AddAllocation(ctx context.Context, a Alloc) (Alloc, error)
 	// Allocation returns one allocation, or ErrNotFound.
 	Allocation(ctx context.Context, id int64) (Alloc, error)
+	// AllocationUsed returns what was disbursed and returned from an
+	// allocation.
+	AllocationUsed(ctx context.Context, id int64) (int64, error)
 	// DecideAllocation stores a's Status, DecidedBy, DecidedAt and
 	// EntryID.
 	DecideAllocation(ctx context.Context, a Alloc) error

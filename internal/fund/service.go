@@ -431,8 +431,9 @@ type PayoutRequest struct {
 	Memo  string `json:"memo,omitempty"`
 }
 
-// Disburse pays out of an allocation (target → spent:target); the
-// target's allocated balance must cover it.
+// Disburse pays out of an allocation (target → spent:target); what is
+// left of the allocation (not yet disbursed or returned), and the
+// target's allocated balance, must cover it.
 func (s *Service) Disburse(ctx context.Context, v casework.Viewer, key string, r PayoutRequest) (Entry, bool, error) {
 	if err := checkText("payee", r.Payee, true, 300); err != nil {
 		return Entry{}, false, err
@@ -469,6 +470,14 @@ func (s *Service) payout(ctx context.Context, v casework.Viewer, key string, kin
 		minor, err := ParseAmount("amount", r.Amount, a.Currency)
 		if err != nil {
 			return Entry{}, err
+		}
+		used, err := tx.AllocationUsed(ctx, a.ID)
+		if err != nil {
+			return Entry{}, err
+		}
+		if left := a.Minor - used; minor > left {
+			return Entry{}, fmt.Errorf("%w: allocation %d has %s %s left, which does not cover %s", ErrInsufficient, a.ID,
+				FormatAmount(left, a.Currency), a.Currency, FormatAmount(minor, a.Currency))
 		}
 		given := r.Rate
 		if given == "" {

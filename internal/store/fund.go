@@ -154,6 +154,11 @@ func (t *fundTx) Allocation(ctx context.Context, id int64) (fund.Alloc, error) {
 	return a, nil
 }
 
+func (t *fundTx) AllocationUsed(ctx context.Context, id int64) (int64, error) {
+	return t.scalar(ctx, `SELECT COALESCE(SUM(amount_minor), 0) FROM fund_entries
+		WHERE allocation_id = ? AND kind IN ('disbursement', 'return')`, id)
+}
+
 func (t *fundTx) DecideAllocation(ctx context.Context, a fund.Alloc) error {
 	res, err := t.tx.ExecContext(ctx, t.db.d.rebind(`UPDATE fund_allocations SET status = ?, decided_by = ?, decided_at = ?,
 		entry_id = ? WHERE id = ?`), string(a.Status), a.DecidedBy, t.db.nullInstantArg(a.DecidedAt), nullID(a.EntryID), a.ID)
