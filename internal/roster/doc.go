@@ -9,7 +9,8 @@
 // areas each with a level (1 working knowledge, 2 experienced, 3 leading
 // expert), languages each with a CEFR level (A1 to C2, or native),
 // countries known (ISO alpha-3) and the regions they add up to (the UN M49
-// region and sub-region of each country, plus regions named outright), a
+// region, sub-region and intermediate region of each country, plus regions
+// named outright), a
 // clearance (the highest case confidentiality they may be deployed to), a
 // contract type, an organisation (the roster's keeper) and an email that
 // ties the record to the person's user account, if any.
@@ -44,7 +45,9 @@
 //	languages   25 × the mean over requested languages of the level's credit
 //	               (C1, C2, native 1; B2 0.75; B1 0.5; A1, A2 0.25; none 0)
 //	region      15 × the mean over the case's countries of 1 (country known),
-//	               0.6 (its sub-region known) or 0.3 (its region known)
+//	               0.6 (its intermediate region known, e.g. Western Africa),
+//	               0.45 (its sub-region, e.g. Sub-Saharan Africa) or 0.3 (its
+//	               region, e.g. Africa)
 //	standby     10 if their contract is standby (deployable within 72 hours)
 //	fatigue    −10 × min(days deployed in the 365 days before the start, 180)/180
 //

@@ -127,7 +127,7 @@ func NewIndex(people []Person, g *geo.Table) *Index {
 func (ix *Index) Len() int { return len(ix.people) }
 
 // place is one of the case's countries as matching uses it.
-type place struct{ iso3, subregion, region string }
+type place struct{ iso3, intermediate, subregion, region string }
 
 // Match ranks the people of the index for r (see the package doc).
 func (ix *Index) Match(r Request) Result {
@@ -143,7 +143,7 @@ func (ix *Index) Match(r Request) Result {
 	for _, cc := range r.Countries {
 		p := place{iso3: cc}
 		if c, ok := ix.geo.Lookup(cc); ok {
-			p.subregion, p.region = c.Subregion, c.Region
+			p.intermediate, p.subregion, p.region = c.IntermediateRegion, c.Subregion, c.Region
 		}
 		places = append(places, p)
 	}
@@ -254,8 +254,11 @@ func (e *entry) score(r Request, skills []int, places []place, start, yearAgo ti
 			case slices.Contains(e.countries, p.iso3):
 				sum += 1
 				parts = append(parts, "knows "+p.iso3)
-			case p.subregion != "" && slices.Contains(e.regions, p.subregion):
+			case p.intermediate != "" && slices.Contains(e.regions, p.intermediate):
 				sum += 0.6
+				parts = append(parts, "knows "+p.intermediate)
+			case p.subregion != "" && slices.Contains(e.regions, p.subregion):
+				sum += 0.45
 				parts = append(parts, "knows "+p.subregion)
 			case p.region != "" && slices.Contains(e.regions, p.region):
 				sum += 0.3

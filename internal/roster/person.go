@@ -311,11 +311,11 @@ func (p *Person) Normalize(g *geo.Table) error {
 	regions := map[string]bool{}
 	known := map[string]bool{}
 	for _, c := range g.Countries() {
-		known[c.Region], known[c.Subregion] = true, true
+		known[c.Region], known[c.Subregion], known[c.IntermediateRegion] = true, true, true
 	}
 	for i, r := range p.Regions {
 		r = strings.TrimSpace(r)
-		if !known[r] || r == "" {
+		if r == "" || !known[r] {
 			bad("regions[%d]: %q is not a UN M49 region or sub-region (such as Africa or Western Africa)", i, r)
 		}
 		regions[r] = true
@@ -328,7 +328,7 @@ func (p *Person) Normalize(g *geo.Table) error {
 			bad("countries[%d]: %q is not a country code Threshold knows", i, cc)
 			continue
 		}
-		for _, r := range []string{c.Region, c.Subregion} {
+		for _, r := range []string{c.Region, c.Subregion, c.IntermediateRegion} {
 			if r != "" {
 				regions[r] = true
 			}
