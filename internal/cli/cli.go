@@ -52,6 +52,7 @@ func commands() map[string]command {
 		"elections":  {runElections, "import and list the elections calendar"},
 		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed"},
 		"cases":      {runCases, "open cases, log actions, share them and report warning-to-action time"},
+		"roster":     {runRoster, "keep the roster of envoys and mediation experts, match them to cases, deploy them"},
 		"agreements": {runAgreements, "import agreements, record provisions' implementation, link them to cases, check follow-through"},
 		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
 	}
