@@ -92,6 +92,9 @@ type Deps struct {
 	// Agreements serves follow-through on agreements; nil leaves those
 	// endpoints out.
 	Agreements Agreements
+	// Roster serves the roster of envoys and mediation experts, matching
+	// and deployments; nil leaves those endpoints out.
+	Roster Roster
 
 	Log *slog.Logger // nil discards
 	Geo *geo.Table   // country codes; nil loads the embedded table
@@ -200,6 +203,9 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	}
 	if deps.Agreements != nil {
 		a.registerAgreements()
+	}
+	if deps.Roster != nil {
+		a.registerRoster()
 	}
 	return a, nil
 }
