@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"threshold/internal/auth"
 )
 
 // Area is a country (ISO alpha-3) or one of its admin-1 areas.
@@ -62,15 +64,29 @@ func (s *Service) SaveMonitor(ctx context.Context, v Viewer, m Monitor) (Monitor
 		map[string]any{"areas": len(m.Areas), "active": m.Active})
 }
 
-// Monitors returns the network's monitors.
+// Monitors returns the network's monitors v may see: an analyst those of
+// their own organisation, an admin and the operator all.
 func (s *Service) Monitors(ctx context.Context, v Viewer) ([]Monitor, error) {
 	if !v.CanVerify() {
 		return nil, ErrForbidden
 	}
-	return s.o.Store.Monitors(ctx)
+	ms, err := s.o.Store.Monitors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.All || v.Role == auth.Admin {
+		return ms, nil
+	}
+	out := []Monitor{}
+	for _, m := range ms {
+		if m.OrgID == v.OrgID && v.OrgID != 0 {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
-// SilentAreas returns the areas active monitors cover from which no
+// SilentAreas returns the areas active monitors v sees cover from which no
 // report has been received for longer than the shortest interval among
 // their monitors, as of now, quietest first. A country-wide area hears
 // from reports anywhere in the country.
@@ -78,7 +94,7 @@ func (s *Service) SilentAreas(ctx context.Context, v Viewer) ([]Silent, error) {
 	if !v.CanVerify() {
 		return nil, ErrForbidden
 	}
-	ms, err := s.o.Store.Monitors(ctx)
+	ms, err := s.Monitors(ctx, v)
 	if err != nil {
 		return nil, err
 	}
