@@ -330,5 +330,8 @@ func schemaName(t reflect.Type, hint string) string {
 	if t.PkgPath() == "threshold/internal/casework" && !strings.HasPrefix(name, "Case") {
 		name = "Case" + name // casework.Summary, Report, Place: CaseSummary, ...
 	}
+	if t.PkgPath() == "threshold/internal/roster" && !strings.HasPrefix(name, "Roster") {
+		name = "Roster" + name // roster.Person, Period, Result: RosterPerson, ...
+	}
 	return name
 }
