@@ -95,6 +95,9 @@ type Deps struct {
 	// Roster serves the roster of envoys and mediation experts, matching
 	// and deployments; nil leaves those endpoints out.
 	Roster Roster
+	// Fund serves the rapid-response fund (ledger, allocations,
+	// reports); nil leaves those endpoints out.
+	Fund Fund
 
 	Log *slog.Logger // nil discards
 	Geo *geo.Table   // country codes; nil loads the embedded table
@@ -206,6 +209,9 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	}
 	if deps.Roster != nil {
 		a.registerRoster()
+	}
+	if deps.Fund != nil {
+		a.registerFund()
 	}
 	return a, nil
 }
