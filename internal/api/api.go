@@ -98,6 +98,11 @@ type Deps struct {
 	// Fund serves the rapid-response fund (ledger, allocations,
 	// reports); nil leaves those endpoints out.
 	Fund Fund
+	// FieldReports serves field reports and monitors; nil leaves those
+	// endpoints out. Gateways finds inbound messaging gateways; nil
+	// leaves the gateway webhook out.
+	FieldReports FieldReports
+	Gateways     Gateways
 
 	Log *slog.Logger // nil discards
 	Geo *geo.Table   // country codes; nil loads the embedded table
@@ -209,6 +214,9 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	}
 	if deps.Roster != nil {
 		a.registerRoster()
+	}
+	if deps.FieldReports != nil {
+		a.registerFieldReports()
 	}
 	if deps.Fund != nil {
 		a.registerFund()
