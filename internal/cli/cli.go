@@ -54,6 +54,7 @@ func commands() map[string]command {
 		"cases":      {runCases, "open cases, log actions, share them and report warning-to-action time"},
 		"roster":     {runRoster, "keep the roster of envoys and mediation experts, match them to cases, deploy them"},
 		"agreements": {runAgreements, "import agreements, record provisions' implementation, link them to cases, check follow-through"},
+		"fund":       {runFund, "the rapid-response fund: contributions, allocations, approvals, disbursements, balances, statements"},
 		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
 	}
 }
