@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"threshold/internal/audit"
@@ -49,7 +50,7 @@ type Store interface {
 	// AddUnavailable records an unavailable period of a person.
 	AddUnavailable(ctx context.Context, personID int64, u Period, at time.Time) (Period, error)
 	// RemoveUnavailable deletes one.
-	RemoveUnavailable(ctx context.Context, personID, periodID int64) error
+	RemoveUnavailable(ctx context.Context, personID, periodID int64, at time.Time) error
 	// RequestDeployment stores a requested deployment unless a holding
 	// deployment of the same person overlaps its window
 	// (ErrDoubleBooked) or an unavailable period does (ErrUnavailable),
@@ -62,6 +63,11 @@ type Store interface {
 	// SetDeploymentStatus moves deployment id from status from to to, if
 	// it is still in from (else ErrConflict), adding t to its history.
 	SetDeploymentStatus(ctx context.Context, id int64, from Status, t Transition) (Deployment, error)
+	// RosterStamp is a cheap fingerprint of the whole roster (people,
+	// unavailable periods, deployments) that changes whenever any of it
+	// changes, by whichever process: matching reuses an Index while it
+	// holds.
+	RosterStamp(ctx context.Context) (string, error)
 }
 
 // Cases is what the roster needs of casework: the case a match or a
@@ -96,6 +102,60 @@ type Service struct {
 	geo   *geo.Table
 	now   func() time.Time
 	log   *slog.Logger
+
+	mu      sync.Mutex             // guards indexes
+	indexes map[string]cachedIndex // by accessKey
+}
+
+// cachedIndex is the Index of the people one access key sees, as of a
+// RosterStamp.
+type cachedIndex struct {
+	stamp string
+	ix    *Index
+}
+
+// maxCachedIndexes bounds the cache: one index per distinct access (the
+// operator, each organisation's writers, each expert's own record).
+const maxCachedIndexes = 64
+
+// accessKey names what v sees of the roster: viewers with the same key
+// see the same people (see store's rosterAccess).
+func accessKey(v Viewer) string {
+	switch {
+	case v.All:
+		return "all"
+	case CanWrite(v):
+		return fmt.Sprintf("org:%d:%s", v.OrgID, strings.ToLower(v.Email))
+	}
+	return "self:" + strings.ToLower(v.Email)
+}
+
+// index returns the Index of the people v sees, built afresh only when
+// the roster changed since the last one.
+func (s *Service) index(ctx context.Context, v Viewer) (*Index, error) {
+	stamp, err := s.st.RosterStamp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := accessKey(v)
+	s.mu.Lock()
+	c, ok := s.indexes[key]
+	s.mu.Unlock()
+	if ok && c.stamp == stamp {
+		return c.ix, nil
+	}
+	people, err := s.st.People(ctx, v, Query{Calendar: true})
+	if err != nil {
+		return nil, err
+	}
+	ix := NewIndex(people, s.geo)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.indexes == nil || len(s.indexes) >= maxCachedIndexes {
+		s.indexes = map[string]cachedIndex{}
+	}
+	s.indexes[key] = cachedIndex{stamp: stamp, ix: ix}
+	return ix, nil
 }
 
 // New returns a Service.
@@ -302,7 +362,7 @@ func (s *Service) ClearUnavailable(ctx context.Context, v Viewer, id, periodID i
 	if _, err := s.writable(ctx, v, id); err != nil {
 		return err
 	}
-	if err := s.st.RemoveUnavailable(ctx, id, periodID); err != nil {
+	if err := s.st.RemoveUnavailable(ctx, id, periodID, s.now().UTC()); err != nil {
 		return fmt.Errorf("person %d period %d: %w", id, periodID, err)
 	}
 	return s.record(ctx, v, "roster.available", personObject(id), map[string]any{"period": periodID})
@@ -346,11 +406,11 @@ func (s *Service) Match(ctx context.Context, v Viewer, r Request) (Result, error
 		}
 		r.Languages[i] = lang.Code
 	}
-	people, err := s.st.People(ctx, v, Query{Calendar: true})
+	ix, err := s.index(ctx, v)
 	if err != nil {
 		return Result{}, fmt.Errorf("match: %w", err)
 	}
-	res := NewIndex(people, s.geo).Match(r)
+	res := ix.Match(r)
 	ids := make([]int64, len(res.Candidates))
 	for i, c := range res.Candidates {
 		ids[i] = c.PersonID

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"threshold/internal/auth"
 	"threshold/internal/casework"
 	"threshold/internal/roster"
 )
@@ -31,7 +32,7 @@ func rosterAccess(v casework.Viewer) (string, []any) {
 		return "1 = 0", nil
 	case roster.CanWrite(v):
 		return "(p.org_id = ? OR (p.email <> '' AND p.email = ?))", []any{v.OrgID, strings.ToLower(v.Email)}
-	case v.Role == "mediation-expert" && v.Email != "":
+	case v.Role == auth.MediationExpert && v.Email != "":
 		return "(p.email <> '' AND p.email = ?)", []any{strings.ToLower(v.Email)}
 	}
 	return "1 = 0", nil
@@ -343,20 +344,35 @@ func (db *DB) UpdatePerson(ctx context.Context, p roster.Person, at time.Time) (
 	return out, tx.Commit()
 }
 
-// AddUnavailable records an unavailable period of a person.
+// AddUnavailable records an unavailable period of a person; the
+// person's record counts it as a change (its version goes up).
 func (db *DB) AddUnavailable(ctx context.Context, personID int64, u roster.Period, at time.Time) (roster.Period, error) {
-	err := db.write.QueryRowContext(ctx, db.d.rebind(`INSERT INTO roster_unavailable (person_id, start_date, end_date, note,
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return roster.Period{}, err
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, db.d.rebind(`INSERT INTO roster_unavailable (person_id, start_date, end_date, note,
 		recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), personID, dateArg(u.Start), dateArg(u.End),
 		u.Note, u.RecordedBy, db.instantArg(at)).Scan(&u.ID)
 	if err != nil {
 		return roster.Period{}, rosterErr(fmt.Errorf("unavailable period: %w", db.mapErr(err)))
 	}
-	return u, nil
+	if err := db.touchPerson(ctx, tx, personID, at); err != nil {
+		return roster.Period{}, err
+	}
+	return u, tx.Commit()
 }
 
-// RemoveUnavailable deletes an unavailable period of a person.
-func (db *DB) RemoveUnavailable(ctx context.Context, personID, periodID int64) error {
-	res, err := db.write.ExecContext(ctx, db.d.rebind(`DELETE FROM roster_unavailable WHERE id = ? AND person_id = ?`), periodID, personID)
+// RemoveUnavailable deletes an unavailable period of a person, a change
+// to the person's record.
+func (db *DB) RemoveUnavailable(ctx context.Context, personID, periodID int64, at time.Time) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, db.d.rebind(`DELETE FROM roster_unavailable WHERE id = ? AND person_id = ?`), periodID, personID)
 	if err != nil {
 		return err
 	}
@@ -364,6 +380,19 @@ func (db *DB) RemoveUnavailable(ctx context.Context, personID, periodID int64) e
 		return err
 	} else if n == 0 {
 		return rosterErr(ErrNotFound)
+	}
+	if err := db.touchPerson(ctx, tx, personID, at); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// touchPerson counts a change to a person's calendar as a change to
+// their record.
+func (db *DB) touchPerson(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, db.d.rebind(`UPDATE roster_people SET version = version + 1, updated_at = ? WHERE id = ?`),
+		db.instantArg(at), id); err != nil {
+		return fmt.Errorf("person %d: %w", id, err)
 	}
 	return nil
 }
@@ -570,4 +599,22 @@ func (db *DB) SetDeploymentStatus(ctx context.Context, id int64, from roster.Sta
 		return roster.Deployment{}, err
 	}
 	return out, tx.Commit()
+}
+
+// RosterStamp fingerprints the roster: counts, version sums and largest
+// ids of people, unavailable periods and deployments. Every write to
+// them changes one of these (a new row, a deleted period, a version
+// bumped), so an unchanged stamp means an unchanged roster.
+func (db *DB) RosterStamp(ctx context.Context) (string, error) {
+	var a, b, c, d, e, f, g, h int64
+	err := db.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM roster_people), (SELECT coalesce(sum(version), 0) FROM roster_people),
+		(SELECT coalesce(max(id), 0) FROM roster_people),
+		(SELECT count(*) FROM roster_unavailable), (SELECT coalesce(max(id), 0) FROM roster_unavailable),
+		(SELECT count(*) FROM roster_deployments), (SELECT coalesce(sum(version), 0) FROM roster_deployments),
+		(SELECT coalesce(max(id), 0) FROM roster_deployments)`).Scan(&a, &b, &c, &d, &e, &f, &g, &h)
+	if err != nil {
+		return "", fmt.Errorf("roster stamp: %w", err)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d.%d.%d.%d.%d", a, b, c, d, e, f, g, h), nil
 }

@@ -309,3 +309,52 @@ func TestRosterDoubleBookingRefusedByTheDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestRosterStamp checks that every kind of roster write changes the
+// stamp the service's index cache relies on.
+func TestRosterStamp(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
+		ctx := context.Background()
+		f := newRosterFixture(t, db)
+		at := time.Date(2025, 2, 1, 8, 0, 0, 0, time.UTC)
+		seen := map[string]string{}
+		check := func(step string) {
+			t.Helper()
+			s, err := db.RosterStamp(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prev, ok := seen[s]; ok {
+				t.Fatalf("after %s the stamp %s is the one after %s", step, s, prev)
+			}
+			seen[s] = step
+		}
+		check("fixture")
+		p := f.people[1]
+		p.Notes = "synthetic"
+		if _, err := db.UpdatePerson(ctx, p, at); err != nil {
+			t.Fatal(err)
+		}
+		check("update")
+		u, err := db.AddUnavailable(ctx, p.ID, roster.Period{Start: day("2025-05-01"), End: day("2025-05-02"), RecordedBy: "t"}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("unavailable")
+		if err := db.RemoveUnavailable(ctx, p.ID, u.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		check("available again")
+		d, err := db.RequestDeployment(ctx, roster.Deployment{PersonID: p.ID, CaseID: f.caseID, Start: day("2025-05-01"), Days: 3,
+			RequestedBy: "t", RequestedAt: at}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("request")
+		if _, err := db.SetDeploymentStatus(ctx, d.ID, roster.Requested, roster.Transition{From: roster.Requested,
+			To: roster.Approved, Actor: "t", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		check("approve")
+	})
+}
