@@ -15,6 +15,8 @@ import (
 	"threshold/internal/auth"
 	"threshold/internal/event"
 	"threshold/internal/fieldreport"
+	"threshold/internal/indicator"
+	"threshold/internal/store"
 	"threshold/internal/storetest"
 )
 
@@ -87,6 +89,14 @@ func TestFieldReportsCommand(t *testing.T) {
 	}
 	if ev, err := db.Event(ctx, event.Key{Source: event.FieldReport, SourceID: "1"}); err != nil || ev.Admin1 != "Ouham" {
 		t.Errorf("verified report's event: %+v, %v", ev, err)
+	}
+	// It counts in the indicators of its country and day.
+	day := now.Truncate(24 * time.Hour)
+	whole := ""
+	vals, err := db.Indicators(ctx, store.IndicatorQuery{Country: "CAF", Admin1: &whole, Kind: indicator.Day, Name: "events.battle",
+		From: day, To: day})
+	if err != nil || len(vals) != 1 || vals[0].Value != 1 {
+		t.Errorf("CAF events.battle on %s = %+v, %v; want 1", day.Format(time.DateOnly), vals, err)
 	}
 	if out := must("field-reports", "monitor-add", "--name", "Synthetic monitor", "--areas", "CAF/Ouham,CAF/Vakaga", "--as", "analyst@un.example"); !strings.Contains(out, "CAF/Ouham, CAF/Vakaga") {
 		t.Errorf("monitor-add: %s", out)
