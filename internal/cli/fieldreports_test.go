@@ -60,7 +60,7 @@ func TestFieldReportsCommand(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "report.json")
 	report := `{"message_id":"cli-1","what":"synthetic: clashes at the \u001b[31mbridge","country":"CAF","admin1":"Ouham",
-		"date":"` + now.Format(time.DateOnly) + `","category":"battle","confidence":"witnessed",
+		"date":"` + now.Format(time.DateOnly) + `","category":"battle","confidence":"witnessed","flash":true,
 		"reporter":{"kind":"contact","pseudonym":"Kite","contact":"+236 70 00 99 99 synthetic"}}`
 	if err := os.WriteFile(file, []byte(report), 0o600); err != nil {
 		t.Fatal(err)
@@ -73,6 +73,12 @@ func TestFieldReportsCommand(t *testing.T) {
 	out := must("field-reports", "submit", file, "--as", "analyst@un.example")
 	if !strings.Contains(out, "Field report 1: unverified") || strings.Contains(out, "\x1b") || strings.Contains(out, "70 00 99") {
 		t.Errorf("submit: %q", out)
+	}
+	// A flash report raised an unverified alert through the real alert Manager.
+	open, err := db.OpenAlerts(ctx)
+	if err != nil || len(open) != 1 || open[0].Rule != fieldreport.FlashRule || open[0].Labels["verified"] != "false" ||
+		open[0].Admin1 != "Ouham" {
+		t.Errorf("open alerts after a flash report: %+v, %v", open, err)
 	}
 	if out := must("field-reports", "show", "1", "--as", "analyst@un.example"); !strings.Contains(out, "+236 70 00 99 99") {
 		t.Errorf("show as the receiving analyst: %s", out)
