@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -269,6 +270,10 @@ func runForecastRun(ctx context.Context, args []string, env *Env) error {
 	var all []forecast.Forecast
 	for _, u := range units {
 		mp, err := loadMonthlyPanel(ctx, st, u, time.Time{})
+		if *unitFlag == "all" && errors.Is(err, forecast.ErrNoPlaces) {
+			env.Log.Warn("no forecasts", "unit", u, "reason", err)
+			continue
+		}
 		if err != nil {
 			return err
 		}

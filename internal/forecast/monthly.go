@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -41,6 +42,11 @@ const (
 	Onset      Target = "onset"
 	Fatalities Target = "fatalities"
 )
+
+// ErrNoPlaces is returned for a monthly panel without any place: no
+// event of the unit's places (for admin-1, none placed in an area) is
+// stored.
+var ErrNoPlaces = errors.New("no places with events")
 
 // Unit is the place and period of a monthly target.
 type Unit string
@@ -148,7 +154,7 @@ func BuildMonthly(unit Unit, values []indicator.Value, elections []election.Elec
 		}
 	}
 	if len(places) == 0 {
-		return nil, fmt.Errorf("monthly panel: no %s events in the store: ingest events and compute indicators", unit)
+		return nil, fmt.Errorf("monthly panel: %w (%s): ingest events and compute indicators", ErrNoPlaces, unit)
 	}
 	if !cutoff.IsZero() {
 		last = indicator.Month.Start(cutoff)
