@@ -81,6 +81,7 @@ type entry struct {
 	kind      Kind
 	skills    [8]uint8
 	langs     []Language
+	credits   []float64 // of each language, as scored
 	countries []string
 	regions   []string
 	clearance int
@@ -103,6 +104,9 @@ func NewIndex(people []Person, g *geo.Table) *Index {
 	for _, p := range people {
 		e := entry{id: p.ID, name: p.Name, kind: p.Kind, langs: p.Languages, countries: p.Countries,
 			regions: p.Regions, clearance: slices.Index(casework.Levels(), p.Clearance), standby: p.Contract == Standby}
+		for _, l := range p.Languages {
+			e.credits = append(e.credits, l.Level.credit())
+		}
 		for _, x := range p.Expertise {
 			if i := areaIndex(x.Area); i >= 0 {
 				e.skills[i] = uint8(x.Level)
@@ -149,6 +153,10 @@ func (ix *Index) Match(r Request) Result {
 	}
 	level := slices.Index(casework.Levels(), r.Level)
 	yearAgo := start.AddDate(-1, 0, 0)
+	var (
+		scored []Candidate // without reasons
+		index  []int       // of each in ix.people
+	)
 	for i := range ix.people {
 		e := &ix.people[i]
 		res.Considered++
@@ -168,23 +176,30 @@ func (ix *Index) Match(r Request) Result {
 			}
 			continue
 		}
-		c, ok := e.score(r, skills, places, start, yearAgo)
+		c, ok := e.score(r, skills, places, start, yearAgo, false)
 		if !ok {
 			res.Excluded["no-expertise"]++
 			continue
 		}
-		res.Candidates = append(res.Candidates, c)
+		scored = append(scored, c)
+		index = append(index, i)
 	}
-	slices.SortFunc(res.Candidates, func(a, b Candidate) int {
+	order := make([]int, len(scored))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		a, b := scored[i], scored[j]
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.FatigueDays, b.FatigueDays), cmp.Compare(a.PersonID, b.PersonID))
 	})
 	limit := r.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	res.Candidates = res.Candidates[:min(limit, len(res.Candidates))]
-	for i := range res.Candidates {
-		res.Candidates[i].Rank = i + 1
+	for rank, k := range order[:min(limit, len(order))] {
+		c, _ := ix.people[index[k]].score(r, skills, places, start, yearAgo, true)
+		c.Rank = rank + 1
+		res.Candidates = append(res.Candidates, c)
 	}
 	return res
 }
@@ -203,82 +218,109 @@ func (e *entry) blocked(start, end time.Time) (busy, bool) {
 }
 
 // score scores e for r; false if e has none of the requested skills.
-func (e *entry) score(r Request, skills []int, places []place, start, yearAgo time.Time) (Candidate, bool) {
-	c := Candidate{PersonID: e.id, Name: e.name, Kind: e.kind, Reasons: make([]Reason, 0, 6)}
+// Only with explain are the reasons' details written: Match scores
+// everyone, then explains the few it returns.
+func (e *entry) score(r Request, skills []int, places []place, start, yearAgo time.Time, explain bool) (Candidate, bool) {
+	c := Candidate{PersonID: e.id, Name: e.name, Kind: e.kind}
+	if explain {
+		c.Reasons = make([]Reason, 0, 6)
+	}
+	add := func(factor string, points float64, detail func() string) {
+		c.Score += points
+		if explain {
+			c.Reasons = append(c.Reasons, Reason{factor, points, detail()})
+		}
+	}
 	if len(skills) > 0 {
 		var sum float64
-		var have, lack []string
-		for k, i := range skills {
-			lv := e.skills[i]
-			sum += float64(lv) / 3
-			if lv > 0 {
-				have = append(have, fmt.Sprintf("%s %d/3", r.Skills[k], lv))
-			} else {
-				lack = append(lack, string(r.Skills[k]))
-			}
+		for _, i := range skills {
+			sum += float64(e.skills[i]) / 3
 		}
-		if len(have) == 0 {
+		if sum == 0 {
 			return c, false
 		}
-		d := strings.Join(have, ", ")
-		if len(lack) > 0 {
-			d += "; lacks " + strings.Join(lack, ", ")
-		}
-		c.Reasons = append(c.Reasons, Reason{"expertise", skillWeight * sum / float64(len(skills)), d})
+		add("expertise", skillWeight*sum/float64(len(skills)), func() string {
+			var have, lack []string
+			for k, i := range skills {
+				if lv := e.skills[i]; lv > 0 {
+					have = append(have, fmt.Sprintf("%s %d/3", r.Skills[k], lv))
+				} else {
+					lack = append(lack, string(r.Skills[k]))
+				}
+			}
+			d := strings.Join(have, ", ")
+			if len(lack) > 0 {
+				d += "; lacks " + strings.Join(lack, ", ")
+			}
+			return d
+		})
 	}
 	if len(r.Languages) > 0 {
-		var sum float64
-		var parts []string
-		for _, code := range r.Languages {
-			lv := Level("")
+		level := func(code string) Level {
 			for _, l := range e.langs {
 				if l.Code == code {
-					lv = l.Level
+					return l.Level
+				}
+			}
+			return ""
+		}
+		var sum float64
+		for _, code := range r.Languages {
+			for k, l := range e.langs {
+				if l.Code == code {
+					sum += e.credits[k]
 					break
 				}
 			}
-			sum += lv.credit()
-			if lv == "" {
-				parts = append(parts, "no "+code)
-			} else {
-				parts = append(parts, code+" "+string(lv))
-			}
 		}
-		c.Reasons = append(c.Reasons, Reason{"languages", languageWeight * sum / float64(len(r.Languages)), strings.Join(parts, ", ")})
+		add("languages", languageWeight*sum/float64(len(r.Languages)), func() string {
+			var parts []string
+			for _, code := range r.Languages {
+				if lv := level(code); lv == "" {
+					parts = append(parts, "no "+code)
+				} else {
+					parts = append(parts, code+" "+string(lv))
+				}
+			}
+			return strings.Join(parts, ", ")
+		})
 	}
 	if len(places) > 0 {
 		var sum float64
 		var parts []string
 		for _, p := range places {
+			credit, known := 0.0, ""
 			switch {
 			case slices.Contains(e.countries, p.iso3):
-				sum += 1
-				parts = append(parts, "knows "+p.iso3)
+				credit, known = 1, p.iso3
 			case p.intermediate != "" && slices.Contains(e.regions, p.intermediate):
-				sum += 0.6
-				parts = append(parts, "knows "+p.intermediate)
+				credit, known = 0.6, p.intermediate
 			case p.subregion != "" && slices.Contains(e.regions, p.subregion):
-				sum += 0.45
-				parts = append(parts, "knows "+p.subregion)
+				credit, known = 0.45, p.subregion
 			case p.region != "" && slices.Contains(e.regions, p.region):
-				sum += 0.3
-				parts = append(parts, "knows "+p.region)
-			default:
+				credit, known = 0.3, p.region
+			}
+			sum += credit
+			if explain && known != "" {
+				parts = append(parts, "knows "+known)
+			} else if explain {
 				parts = append(parts, "no experience near "+p.iso3)
 			}
 		}
-		c.Reasons = append(c.Reasons, Reason{"region", regionWeight * sum / float64(len(places)), strings.Join(parts, ", ")})
+		add("region", regionWeight*sum/float64(len(places)), func() string { return strings.Join(parts, ", ") })
 	}
-	avail := "free for the whole window"
-	for _, b := range e.busy {
-		if b.start.After(start) {
-			avail += fmt.Sprintf("; next commitment from %s", b.start.Format(time.DateOnly))
-			break
+	add("availability", 0, func() string {
+		avail := "free for the whole window"
+		for _, b := range e.busy {
+			if b.start.After(start) {
+				avail += "; next commitment from " + b.start.Format(time.DateOnly)
+				break
+			}
 		}
-	}
-	c.Reasons = append(c.Reasons, Reason{"availability", 0, avail})
+		return avail
+	})
 	if e.standby {
-		c.Reasons = append(c.Reasons, Reason{"standby", standbyBonus, "standby contract: deployable within 72 hours"})
+		add("standby", standbyBonus, func() string { return "standby contract: deployable within 72 hours" })
 	}
 	for _, d := range e.deployed {
 		s, en := d.Start, d.End()
@@ -292,11 +334,9 @@ func (e *entry) score(r Request, skills []int, places []place, start, yearAgo ti
 			c.FatigueDays += int(en.Sub(s).Hours()/24) + 1
 		}
 	}
-	c.Reasons = append(c.Reasons, Reason{"fatigue", -fatigueWeight * float64(min(c.FatigueDays, fatigueCap)) / fatigueCap,
-		fmt.Sprintf("%d days deployed in the 12 months before the start", c.FatigueDays)})
-	for _, x := range c.Reasons {
-		c.Score += x.Points
-	}
+	add("fatigue", -fatigueWeight*float64(min(c.FatigueDays, fatigueCap))/fatigueCap, func() string {
+		return fmt.Sprintf("%d days deployed in the 12 months before the start", c.FatigueDays)
+	})
 	c.Score = math.Round(c.Score*100) / 100
 	return c, true
 }
