@@ -211,13 +211,18 @@ type replayedNote struct {
 }
 
 // fundService assembles the fund over st as the CLI uses it: cases are
-// checked through casework, everything is audited.
+// checked through casework and deployments through the roster,
+// everything is audited.
 func fundService(st *store.DB) (*fund.Service, error) {
 	cases, err := caseService(st)
 	if err != nil {
 		return nil, err
 	}
-	return fund.New(fund.Options{Store: st, Cases: cases, Audit: audit.New(st, nil)})
+	deps, err := rosterService(st)
+	if err != nil {
+		return nil, err
+	}
+	return fund.New(fund.Options{Store: st, Cases: cases, Deployments: deps, Audit: audit.New(st, nil)})
 }
 
 // fundError says what went wrong in words for the terminal.

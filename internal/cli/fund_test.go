@@ -61,6 +61,10 @@ func TestFundCommand(t *testing.T) {
 		"--purpose", "x"); code == 0 || !strings.Contains(errs, "not found") {
 		t.Errorf("allocation to no case: exit %d %s", code, errs)
 	}
+	if code, _, errs := runCLI(t, "fund", "allocate", "--db", url, "--deployment", "5", "--amount", "1",
+		"--purpose", "x"); code == 0 || !strings.Contains(errs, "deployment 5") {
+		t.Errorf("allocation to no deployment: exit %d %s", code, errs)
+	}
 	if out := mustRun(t, "fund", "disburse", "--db", url, "--as", analyst, "--allocation", "1", "--amount", "250",
 		"--payee", "Synthetic Airline"); !strings.Contains(out, "disbursement 250.00 USD") || !strings.Contains(out, "spent:case:1") {
 		t.Errorf("disburse: %s", out)

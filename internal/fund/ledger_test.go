@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"threshold/internal/auth"
 	"threshold/internal/casework"
 	"threshold/internal/fund"
+	"threshold/internal/roster"
 	"threshold/internal/store"
 	"threshold/internal/storetest"
 )
@@ -301,4 +303,35 @@ func TestLedger(t *testing.T) {
 			t.Errorf("%d fund audit entries, want 11", n)
 		}
 	})
+}
+
+// deployments is a roster that knows deployment 3 only.
+type deployments struct{}
+
+func (deployments) GetDeployment(_ context.Context, _ casework.Viewer, id int64) (roster.Deployment, error) {
+	if id != 3 {
+		return roster.Deployment{}, fmt.Errorf("deployment %d: %w", id, roster.ErrNotFound)
+	}
+	return roster.Deployment{ID: 3}, nil
+}
+
+// TestAllocateToDeployment: a deployment the roster does not know (or
+// the caller may not see) is not found; a known one is allocated to.
+func TestAllocateToDeployment(t *testing.T) {
+	db, _ := storetest.SQLite(t)
+	ctx := context.Background()
+	s := newFund(t, db, fund.Options{Deployments: deployments{}})
+	if _, _, err := s.Contribute(ctx, analyst, "", fund.ContributionRequest{Donor: "Synthetic Donor", Amount: "100", Currency: "USD"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Allocate(ctx, analyst, "", fund.AllocationRequest{DeploymentID: 4, Amount: "10", Currency: "USD", Purpose: "synthetic"}); !errors.Is(err, fund.ErrNotFound) {
+		t.Errorf("unknown deployment: %v", err)
+	}
+	a, _, err := s.Allocate(ctx, analyst, "", fund.AllocationRequest{DeploymentID: 3, Amount: "10", Currency: "USD", Purpose: "synthetic"})
+	if err != nil || a.Target != (fund.Target{Kind: "deployment", ID: 3}) || a.Status != fund.Posted {
+		t.Errorf("allocate to deployment 3 = %+v, %v", a, err)
+	}
+	if bal := checkLedger(t, db); bal["deployment:3 USD"] != 10_00 {
+		t.Errorf("deployment:3 = %d", bal["deployment:3 USD"])
+	}
 }

@@ -17,12 +17,19 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
+	"threshold/internal/roster"
 )
 
 // Cases finds the case an allocation is for, as the caller may see it.
 // *casework.Service implements it.
 type Cases interface {
 	Get(ctx context.Context, v casework.Viewer, id int64) (casework.Case, error)
+}
+
+// Deployments finds the roster deployment an allocation is for, as the
+// caller may see it. *roster.Service implements it.
+type Deployments interface {
+	GetDeployment(ctx context.Context, v casework.Viewer, id int64) (roster.Deployment, error)
 }
 
 // Recorder writes audit entries; *audit.Log implements it.
@@ -36,7 +43,10 @@ type Options struct {
 	// Cases checks that a case allocated to exists and that the caller
 	// may see it; nil checks nothing (tests only).
 	Cases Cases
-	Audit Recorder // nil records nothing (tests only)
+	// Deployments checks that a deployment allocated to exists and that
+	// the caller may see it; nil checks nothing.
+	Deployments Deployments
+	Audit       Recorder // nil records nothing (tests only)
 	// Reporting is the currency every entry is also valued in (default
 	// USD).
 	Reporting string
@@ -58,6 +68,7 @@ const DefaultApprovalAbove = 5_000_000
 type Service struct {
 	st        Store
 	cases     Cases
+	deps      Deployments
 	audit     Recorder
 	reporting string
 	above     int64
@@ -70,7 +81,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil {
 		return nil, errors.New("fund: no store")
 	}
-	s := &Service{st: o.Store, cases: o.Cases, audit: o.Audit, reporting: o.Reporting, above: o.ApprovalAbove,
+	s := &Service{st: o.Store, cases: o.Cases, deps: o.Deployments, audit: o.Audit, reporting: o.Reporting, above: o.ApprovalAbove,
 		now: o.Now, log: o.Log}
 	if s.reporting == "" {
 		s.reporting = "USD"
@@ -215,12 +226,12 @@ func (s *Service) post(ctx context.Context, tx Tx, e Entry, rate *big.Rat) (Entr
 
 // ContributionRequest is money received from, or pledged by, a donor.
 type ContributionRequest struct {
-	Donor    string `json:"donor"`
-	Amount   string `json:"amount"`
-	Currency string `json:"currency"`
-	Rate     string `json:"rate,omitempty"`
-	Pledge   bool   `json:"pledge,omitempty"`
-	Memo     string `json:"memo,omitempty"`
+	Donor    string `json:"donor" maxLength:"200" doc:"The donor's name, as on its statements."`
+	Amount   string `json:"amount" maxLength:"40" doc:"A decimal string such as \"1250.50\", with no more decimals than the currency has; never a JSON number."`
+	Currency string `json:"currency" maxLength:"3" doc:"ISO 4217 code, e.g. USD, EUR, JPY."`
+	Rate     string `json:"rate,omitempty" maxLength:"30" doc:"Units of the reporting currency per 1 unit of currency, a decimal string; required unless currency is the reporting currency."`
+	Pledge   bool   `json:"pledge,omitempty" doc:"A pledge (promised, not received): no cash moves."`
+	Memo     string `json:"memo,omitempty" maxLength:"1000"`
 }
 
 func checkText(field, s string, required bool, max int) error {
@@ -284,12 +295,12 @@ func (s *Service) Contribute(ctx context.Context, v casework.Viewer, key string,
 // AllocationRequest commits money to a case or a deployment (exactly
 // one of CaseID and DeploymentID).
 type AllocationRequest struct {
-	CaseID       int64  `json:"case_id,omitempty"`
-	DeploymentID int64  `json:"deployment_id,omitempty"`
-	Amount       string `json:"amount"`
-	Currency     string `json:"currency"`
-	Rate         string `json:"rate,omitempty"`
-	Purpose      string `json:"purpose"`
+	CaseID       int64  `json:"case_id,omitempty" doc:"The case paid for (casework); or deployment_id."`
+	DeploymentID int64  `json:"deployment_id,omitempty" doc:"The roster deployment paid for; or case_id."`
+	Amount       string `json:"amount" maxLength:"40" doc:"A decimal string such as \"1250.50\"; never a JSON number."`
+	Currency     string `json:"currency" maxLength:"3" doc:"ISO 4217 code."`
+	Rate         string `json:"rate,omitempty" maxLength:"30" doc:"Units of the reporting currency per 1 unit of currency; required unless currency is the reporting currency."`
+	Purpose      string `json:"purpose" maxLength:"1000"`
 }
 
 // Allocate requests an allocation. At or below the approval threshold it
@@ -326,6 +337,13 @@ func (s *Service) Allocate(ctx context.Context, v casework.Viewer, key string, r
 	if t.Kind == "case" && s.cases != nil {
 		if _, err := s.cases.Get(ctx, v, t.ID); errors.Is(err, casework.ErrNotFound) {
 			return Alloc{}, false, fmt.Errorf("%w: case %d", ErrNotFound, t.ID)
+		} else if err != nil {
+			return Alloc{}, false, err
+		}
+	}
+	if t.Kind == "deployment" && s.deps != nil {
+		if _, err := s.deps.GetDeployment(ctx, v, t.ID); errors.Is(err, roster.ErrNotFound) {
+			return Alloc{}, false, fmt.Errorf("%w: deployment %d", ErrNotFound, t.ID)
 		} else if err != nil {
 			return Alloc{}, false, err
 		}
@@ -423,12 +441,11 @@ func (s *Service) Decide(ctx context.Context, v casework.Viewer, key string, id 
 // PayoutRequest draws on a posted allocation: a disbursement pays Payee,
 // a return gives unspent money back to the fund's cash.
 type PayoutRequest struct {
-	AllocationID int64  `json:"allocation_id"`
-	Amount       string `json:"amount"`
-	// Rate defaults to the allocation's.
-	Rate  string `json:"rate,omitempty"`
-	Payee string `json:"payee,omitempty"`
-	Memo  string `json:"memo,omitempty"`
+	AllocationID int64  `json:"allocation_id" doc:"The allocation drawn on; its currency is the payment's."`
+	Amount       string `json:"amount" maxLength:"40" doc:"A decimal string such as \"1250.50\"; never a JSON number."`
+	Rate         string `json:"rate,omitempty" maxLength:"30" doc:"Today's rate to the reporting currency; default the allocation's."`
+	Payee        string `json:"payee,omitempty" maxLength:"300" doc:"Who is paid (required for a disbursement)."`
+	Memo         string `json:"memo,omitempty" maxLength:"1000"`
 }
 
 // Disburse pays out of an allocation (target → spent:target); what is
@@ -511,10 +528,10 @@ func (s *Service) payout(ctx context.Context, v casework.Viewer, key string, kin
 // deployment:ID) to go below zero down to -Limit; Limit "0" withdraws
 // the authorisation.
 type OverdraftRequest struct {
-	Account  string `json:"account"`
-	Currency string `json:"currency"`
-	Limit    string `json:"limit"`
-	Reason   string `json:"reason"`
+	Account  string `json:"account" maxLength:"100" doc:"cash, case:ID or deployment:ID."`
+	Currency string `json:"currency" maxLength:"3"`
+	Limit    string `json:"limit" maxLength:"40" doc:"How far below zero the account may go, a decimal string; \"0\" withdraws the authorisation."`
+	Reason   string `json:"reason" maxLength:"1000"`
 }
 
 // AuthoriseOverdraft sets an overdraft; admins only, always audited.
