@@ -303,3 +303,46 @@ func checkFundLedger(t *testing.T, db *store.DB) map[string]int64 {
 	}
 	return out
 }
+
+// TestFundAccess checks every fund route for every role: admins and
+// analysts write, admins approve and authorise overdrafts, desk officers
+// read, mediation experts and partner viewers get nothing.
+func TestFundAccess(t *testing.T) {
+	db, _ := storetest.SQLite(t)
+	f := newFundFixture(t, db)
+	type route struct{ method, path, body string }
+	write := []route{
+		{"POST", "/fund/contributions", `{"donor":"Synthetic Donor","amount":"1","currency":"USD"}`},
+		{"POST", "/fund/allocations", fmt.Sprintf(`{"case_id":%d,"amount":"1","currency":"USD","purpose":"x"}`, f.unCase)},
+		{"POST", "/fund/disbursements", `{"allocation_id":999,"amount":"1","payee":"x"}`},
+		{"POST", "/fund/returns", `{"allocation_id":999,"amount":"1"}`},
+	}
+	approve := []route{
+		{"POST", "/fund/allocations/999/approve", ""},
+		{"POST", "/fund/allocations/999/reject", ""},
+		{"POST", "/fund/overdrafts", `{"account":"cash","currency":"USD","limit":"0","reason":"x"}`},
+	}
+	read := []route{
+		{"GET", "/fund/balance", ""}, {"GET", "/fund/journal", ""}, {"GET", "/fund/allocations", ""},
+		{"GET", "/fund/reports/by-source", ""}, {"GET", "/fund/reports/by-case", ""},
+		{"GET", "/fund/reports/request-to-disbursement", ""}, {"GET", "/fund/statements/Synthetic%20Donor", ""},
+	}
+	allowed := map[auth.Role][]route{
+		auth.Admin:       append(append(append([]route{}, write...), approve...), read...),
+		auth.Analyst:     append(append([]route{}, write...), read...),
+		auth.DeskOfficer: read,
+	}
+	for _, role := range auth.Roles() {
+		ok := map[route]bool{}
+		for _, r := range allowed[role] {
+			ok[r] = true
+		}
+		for _, r := range append(append(append([]route{}, write...), approve...), read...) {
+			w := f.do(t, "un-"+string(role), "", r.method, Prefix+r.path, r.body)
+			forbidden := w.Code == http.StatusForbidden
+			if ok[r] == forbidden || w.Code == http.StatusUnauthorized || w.Code >= 500 {
+				t.Errorf("%s %s %s = %d %s; allowed %v", role, r.method, r.path, w.Code, w.Body, ok[r])
+			}
+		}
+	}
+}
