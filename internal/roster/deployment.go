@@ -66,17 +66,21 @@ type Transition struct {
 
 // Deployment sends one person to one case for Days days from Start.
 type Deployment struct {
-	ID          int64        `json:"id"`
-	PersonID    int64        `json:"person_id"`
-	Person      string       `json:"person,omitempty"` // name, filled on reads
-	CaseID      int64        `json:"case_id"`
-	Role        string       `json:"role"`
-	Start       time.Time    `json:"start"`
-	Days        int          `json:"days"`
-	Status      Status       `json:"status"`
-	RequestedBy string       `json:"requested_by"`
-	RequestedAt time.Time    `json:"requested_at"`
-	Version     int64        `json:"version"`
+	ID          int64     `json:"id"`
+	PersonID    int64     `json:"person_id"`
+	Person      string    `json:"person,omitempty"` // name, filled on reads
+	CaseID      int64     `json:"case_id"`
+	Role        string    `json:"role"`
+	Start       time.Time `json:"start"`
+	Days        int       `json:"days"`
+	Status      Status    `json:"status"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	Version     int64     `json:"version"`
+	// NamedOnCase: approving the deployment named the person among the
+	// case's responsible staff, so that they may read the case; a
+	// cancellation takes the name off.
+	NamedOnCase bool         `json:"named_on_case"`
 	History     []Transition `json:"history,omitempty"`
 }
 

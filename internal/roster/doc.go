@@ -62,7 +62,12 @@
 // A Deployment sends one person to one case for a window of days. Its
 // status goes requested → approved → active → completed, or from
 // requested to rejected, or from requested or approved to cancelled;
-// every transition is kept with its actor, time and note. A deployment
+// every transition is kept with its actor, time and note. Approving a
+// deployment names the person (by the email on their record) among the
+// case's responsible staff, so that they may read the case they are sent
+// to whatever its confidentiality; cancelling it takes the name off again
+// unless they were named before or hold another deployment on the case.
+// A deployment
 // holds its person for its window from the moment it is requested until it
 // is rejected or cancelled: two deployments holding one person never
 // overlap. The database enforces it, not the caller: the request checks

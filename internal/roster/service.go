@@ -491,5 +491,6 @@ func (s *Service) Move(ctx context.Context, v Viewer, id int64, to Status, note 
 	if err != nil {
 		return Deployment{}, fmt.Errorf("deployment %d: %w", id, err)
 	}
-	return out, s.record(ctx, v, "roster.deploy."+string(to), deploymentObject(id), map[string]any{"from": d.Status})
+	return out, s.record(ctx, v, "roster.deploy."+string(to), deploymentObject(id), map[string]any{"from": d.Status,
+		"case": out.CaseID, "person": out.PersonID, "named_on_case": out.NamedOnCase})
 }

@@ -398,7 +398,7 @@ func (db *DB) touchPerson(ctx context.Context, tx *sql.Tx, id int64, at time.Tim
 }
 
 const deploymentColumns = `d.id, d.person_id, p.name, d.case_id, d.role, d.start_date, d.end_date, d.status, d.requested_by,
-	d.requested_at, d.version`
+	d.requested_at, d.version, d.named_on_case`
 
 func scanDeployment(sc scanner) (roster.Deployment, error) {
 	var (
@@ -407,10 +407,13 @@ func scanDeployment(sc scanner) (roster.Deployment, error) {
 		status      string
 		err         error
 		start, last time.Time
+		named       any
 	)
-	if err := sc.Scan(&d.ID, &d.PersonID, &d.Person, &d.CaseID, &d.Role, &s, &e, &status, &d.RequestedBy, &at, &d.Version); err != nil {
+	if err := sc.Scan(&d.ID, &d.PersonID, &d.Person, &d.CaseID, &d.Role, &s, &e, &status, &d.RequestedBy, &at, &d.Version,
+		&named); err != nil {
 		return d, err
 	}
+	d.NamedOnCase = scanBool(named)
 	d.Status = roster.Status(status)
 	if start, err = scanDate(s); err != nil {
 		return d, fmt.Errorf("deployment %d: %w", d.ID, err)
@@ -594,6 +597,9 @@ func (db *DB) SetDeploymentStatus(ctx context.Context, id int64, from roster.Sta
 	if err := db.addDeploymentLine(ctx, tx, id, t); err != nil {
 		return roster.Deployment{}, err
 	}
+	if err := db.nameOnCase(ctx, tx, id, t.To); err != nil {
+		return roster.Deployment{}, err
+	}
 	out, err := db.deploymentIn(ctx, tx, casework.Everyone(""), id)
 	if err != nil {
 		return roster.Deployment{}, err
@@ -617,4 +623,52 @@ func (db *DB) RosterStamp(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("roster stamp: %w", err)
 	}
 	return fmt.Sprintf("%d.%d.%d.%d.%d.%d.%d.%d", a, b, c, d, e, f, g, h), nil
+}
+
+// nameOnCase keeps the case's responsible staff in step with a
+// deployment that moved to status to: approving it names the person (if
+// they have an email) on the case, so that they may read it at any
+// confidentiality (casework's need-to-know); cancelling it takes the
+// name off again, unless the person was named before or holds another
+// approved, active or completed deployment on the case.
+func (db *DB) nameOnCase(ctx context.Context, tx *sql.Tx, id int64, to roster.Status) error {
+	var (
+		caseID, personID int64
+		email            string
+		named            any
+	)
+	err := tx.QueryRowContext(ctx, db.d.rebind(`SELECT d.case_id, d.person_id, p.email, d.named_on_case FROM roster_deployments d
+		JOIN roster_people p ON p.id = d.person_id WHERE d.id = ?`), id).Scan(&caseID, &personID, &email, &named)
+	if err != nil {
+		return fmt.Errorf("deployment %d: %w", id, err)
+	}
+	switch {
+	case email == "":
+		return nil
+	case to == roster.Approved:
+		res, err := tx.ExecContext(ctx, db.d.rebind(`INSERT INTO case_staff (case_id, email) VALUES (?, ?)
+			ON CONFLICT (case_id, email) DO NOTHING`), caseID, email)
+		if err != nil {
+			return fmt.Errorf("deployment %d: name on case %d: %w", id, caseID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			_, err = tx.ExecContext(ctx, db.d.rebind(`UPDATE roster_deployments SET named_on_case = TRUE WHERE id = ?`), id)
+			return err
+		}
+	case to == roster.Cancelled && scanBool(named):
+		var other int64
+		err := tx.QueryRowContext(ctx, db.d.rebind(`SELECT count(*) FROM roster_deployments WHERE person_id = ? AND case_id = ?
+			AND id <> ? AND status IN ('approved', 'active', 'completed')`), personID, caseID, id).Scan(&other)
+		if err != nil || other > 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, db.d.rebind(`DELETE FROM case_staff WHERE case_id = ? AND email = ?`), caseID, email); err != nil {
+			return fmt.Errorf("deployment %d: take name off case %d: %w", id, caseID, err)
+		}
+		_, err = tx.ExecContext(ctx, db.d.rebind(`UPDATE roster_deployments SET named_on_case = FALSE WHERE id = ?`), id)
+		return err
+	}
+	return nil
 }

@@ -358,3 +358,57 @@ func TestRosterStamp(t *testing.T) {
 		check("approve")
 	})
 }
+
+// TestRosterApprovalNamesOnCase checks that approving a deployment names
+// the person on the case (so a mediation expert may read a confidential
+// case they are sent to) and that cancelling it takes the name off.
+func TestRosterApprovalNamesOnCase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
+		ctx := context.Background()
+		f := newRosterFixture(t, db)
+		at := time.Date(2025, 2, 1, 8, 0, 0, 0, time.UTC)
+		c, err := db.CreateCase(ctx, casework.Case{Title: "synthetic confidential case", Status: casework.Monitoring,
+			Confidentiality: casework.StrictlyConfidential, OwnerOrgID: f.keeper.ID, Places: []casework.Place{{Country: "NER"}},
+			Countries: []string{"NER"}, Staff: []string{"desk@synthetic.example"}}, "test", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		expert := casework.Viewer{OrgID: f.keeper.ID, Role: auth.MediationExpert, Email: "a@synthetic.example"}
+		sees := func() bool {
+			_, err := db.Case(ctx, expert, c.ID)
+			if err != nil && !errors.Is(err, casework.ErrNotFound) {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		if sees() {
+			t.Fatal("the expert sees the case before any deployment")
+		}
+		d, err := db.RequestDeployment(ctx, roster.Deployment{PersonID: f.people[0].ID, CaseID: c.ID, Start: day("2025-03-01"),
+			Days: 10, RequestedBy: "test", RequestedAt: at}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		move := func(from, to roster.Status) roster.Deployment {
+			t.Helper()
+			d, err := db.SetDeploymentStatus(ctx, d.ID, from, roster.Transition{From: from, To: to, Actor: "test", At: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		if sees() {
+			t.Fatal("a request alone lets the expert see the case")
+		}
+		if d = move(roster.Requested, roster.Approved); !d.NamedOnCase || !sees() {
+			t.Fatalf("after approval: named %v, sees %v; want both", d.NamedOnCase, sees())
+		}
+		if d = move(roster.Approved, roster.Cancelled); d.NamedOnCase || sees() {
+			t.Fatalf("after cancellation: named %v, sees %v; want neither", d.NamedOnCase, sees())
+		}
+		got, err := db.Case(ctx, casework.Everyone(""), c.ID)
+		if err != nil || strings.Join(got.Staff, ",") != "desk@synthetic.example" {
+			t.Fatalf("staff after cancellation = %v, %v", got.Staff, err)
+		}
+	})
+}

@@ -73,6 +73,10 @@ CREATE TABLE roster_deployments (
     requested_by TEXT   NOT NULL,
     requested_at TIMESTAMPTZ NOT NULL,
     version      BIGINT NOT NULL,
+    -- whether approving it named the person (by email) among the case's
+    -- responsible staff, so that they may read the case; undone if the
+    -- deployment is cancelled.
+    named_on_case BOOLEAN NOT NULL DEFAULT FALSE,
     CONSTRAINT roster_deployments_no_double_booking EXCLUDE USING gist (
         int8range(person_id, person_id, '[]') WITH &&,
         daterange(start_date, end_date, '[]') WITH &&

@@ -72,7 +72,11 @@ CREATE TABLE roster_deployments (
     status       TEXT   NOT NULL CHECK (status IN ('requested', 'approved', 'active', 'completed', 'rejected', 'cancelled')),
     requested_by TEXT   NOT NULL,
     requested_at TEXT    NOT NULL,
-    version      INTEGER NOT NULL
+    version      INTEGER NOT NULL,
+    -- whether approving it named the person (by email) among the case's
+    -- responsible staff, so that they may read the case; undone if the
+    -- deployment is cancelled.
+    named_on_case INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX roster_deployments_person ON roster_deployments (person_id, start_date);
 CREATE INDEX roster_deployments_case ON roster_deployments (case_id, start_date);
