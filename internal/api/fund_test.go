@@ -187,6 +187,19 @@ func TestFundAPI(t *testing.T) {
 			})
 		}
 
+		// Another organisation's reader sees the fund's money but not the
+		// entries, allocations or purposes of a case it may not see.
+		for _, path := range []string{"/fund/journal", "/fund/allocations", "/fund/reports/by-case", "/fund/reports/request-to-disbursement"} {
+			w := f.do(t, "au-desk-officer", "", "GET", Prefix+path, "")
+			if w.Code != 200 || strings.Contains(w.Body.String(), "envoy travel") || strings.Contains(w.Body.String(), fmt.Sprintf("case:%d", f.unCase)) ||
+				strings.Contains(w.Body.String(), "Synthetic Airline") {
+				t.Errorf("%s for another organisation: %d %s", path, w.Code, w.Body)
+			}
+		}
+		if w := f.do(t, "un-desk-officer", "", "GET", Prefix+"/fund/journal", ""); !strings.Contains(w.Body.String(), "envoy travel") {
+			t.Errorf("journal for the case's organisation lacks its allocation: %s", w.Body)
+		}
+
 		// Approval: not by the analyst who asked, then by an admin.
 		var pending struct {
 			Items []fund.Alloc `json:"items"`

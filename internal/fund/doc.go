@@ -62,8 +62,12 @@
 // roles (partner viewers, mediation experts) see nothing. Admins approve
 // allocations and authorise overdrafts. Allocations to a case follow the
 // case's need-to-know rule (package casework): a case the caller may not
-// see cannot be allocated to, and its allocations are absent from the
-// caller's reports. Every write is audited ("fund.*").
+// see cannot be allocated to, and its allocations, journal entries
+// (with their purposes and payees) and report rows are absent from what
+// the caller reads; deployments are checked through the roster likewise.
+// The fund is one per installation: its totals (balance, by source) are
+// read by the readers of every organisation. Every write is audited
+// ("fund.*"), with the entry or allocation by id and never a purpose.
 //
 // # Reports
 //

@@ -73,12 +73,52 @@ func (s *Service) Balance(ctx context.Context, v casework.Viewer) (Balances, err
 		Received: amounts(recv), Pledged: amounts(pledged)}, nil
 }
 
-// Journal returns entries q selects, newest first.
+// Journal returns entries q selects, newest first, without those of
+// cases the viewer may not see (their accounts and memos would tell of
+// them). A limit counts before that filter.
 func (s *Service) Journal(ctx context.Context, v casework.Viewer, q JournalQuery) ([]Entry, error) {
 	if !CanRead(v) {
 		return nil, fmt.Errorf("%w: role %s may not read the fund", ErrForbidden, v.Role)
 	}
-	return s.st.FundJournal(ctx, q)
+	es, err := s.st.FundJournal(ctx, q)
+	if err != nil || v.All || s.cases == nil {
+		return es, err
+	}
+	seen := map[int64]bool{}
+	out := es[:0]
+	for _, e := range es {
+		ok := true
+		for _, p := range e.Postings {
+			acc := strings.TrimPrefix(p.Account, "spent:")
+			idS, isCase := strings.CutPrefix(acc, "case:")
+			if !isCase {
+				continue
+			}
+			id, _ := strconv.ParseInt(idS, 10, 64)
+			if ok, err = s.seesCase(ctx, v, id, seen); err != nil {
+				return nil, err
+			}
+			break
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// seesCase reports whether v may see case id, remembering answers in
+// seen.
+func (s *Service) seesCase(ctx context.Context, v casework.Viewer, id int64, seen map[int64]bool) (bool, error) {
+	if ok, known := seen[id]; known {
+		return ok, nil
+	}
+	_, err := s.cases.Get(ctx, v, id)
+	if err != nil && !errors.Is(err, casework.ErrNotFound) {
+		return false, err
+	}
+	seen[id] = err == nil
+	return err == nil, nil
 }
 
 // Allocations returns allocations q selects, newest first.
@@ -102,14 +142,9 @@ func (s *Service) visible(ctx context.Context, v casework.Viewer, as []Alloc) ([
 	out := as[:0]
 	for _, a := range as {
 		if a.Target.Kind == "case" {
-			ok, known := seen[a.Target.ID]
-			if !known {
-				_, err := s.cases.Get(ctx, v, a.Target.ID)
-				if err != nil && !errors.Is(err, casework.ErrNotFound) {
-					return nil, err
-				}
-				ok = err == nil
-				seen[a.Target.ID] = ok
+			ok, err := s.seesCase(ctx, v, a.Target.ID, seen)
+			if err != nil {
+				return nil, err
 			}
 			if !ok {
 				continue
