@@ -464,8 +464,14 @@ func (s *Service) GetDeployment(ctx context.Context, v Viewer, id int64) (Deploy
 }
 
 // Deployments returns the deployments q selects of the people the viewer
-// sees.
+// sees. Asking for one case's needs the viewer to see the case: a case
+// it may not know of is ErrNotFound.
 func (s *Service) Deployments(ctx context.Context, v Viewer, q DeploymentQuery) ([]Deployment, error) {
+	if q.CaseID != 0 {
+		if _, err := s.cases.Get(ctx, v, q.CaseID); err != nil {
+			return nil, fmt.Errorf("case %d: %w", q.CaseID, err)
+		}
+	}
 	ds, err := s.st.Deployments(ctx, v, q)
 	if err != nil {
 		return nil, fmt.Errorf("deployments: %w", err)

@@ -167,6 +167,12 @@ func TestService(t *testing.T) {
 			t.Errorf("deploying into leave: %v, want ErrUnavailable", err)
 		}
 
+		if _, err := svc.Deployments(ctx, outsider, roster.DeploymentQuery{CaseID: c.ID}); !errors.Is(err, casework.ErrNotFound) {
+			t.Errorf("outsider lists a case's deployments: %v, want ErrNotFound", err)
+		}
+		if ds, err := svc.Deployments(ctx, desk, roster.DeploymentQuery{CaseID: c.ID}); err != nil || len(ds) != 1 {
+			t.Errorf("desk lists the case's deployments: %d, %v", len(ds), err)
+		}
 		acts := rec.actions()
 		for _, a := range []string{"roster.add", "read.confidential", "roster.match", "roster.deploy.request", "roster.deploy.cancelled",
 			"roster.unavailable"} {
