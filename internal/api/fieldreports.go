@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -143,10 +141,7 @@ func (a *API) registerFieldReports() {
 		Tags:        []string{"field reports"},
 	}, reportAnalysts, limits{}, a.listSilentAreas)
 	if a.deps.Gateways != nil {
-		replays := &replayCache{seen: map[string]time.Time{}}
-		a.routes.Add(server.Route{Method: http.MethodPost, Pattern: Prefix + "/field-reports/inbound/{gateway}",
-			Public: true, MaxBody: maxReportBody, Timeout: time.Minute,
-			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.inboundFieldReport(w, r, replays) })})
+		a.registerInbound()
 	}
 }
 
@@ -461,74 +456,92 @@ func (c *replayCache) fresh(sig string, now time.Time) bool {
 	return true
 }
 
-// inboundFieldReport takes a report from a messaging gateway: the body
-// is fieldreport.Inbound JSON signed as package notify signs webhooks,
-// with the gateway's secret. An unknown gateway, a bad or stale
-// signature and a replayed request are all the same 401, before anything
-// is parsed or stored.
-func (a *API) inboundFieldReport(w http.ResponseWriter, r *http.Request, replays *replayCache) {
-	name := r.PathValue("gateway")
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeProblem(w, http.StatusRequestEntityTooLarge, "the request body is too large")
-			return
+// registerInbound registers the gateway webhook: public (the gateway
+// has no session or token), guarded by the signature instead, and
+// documented with the payload's schema.
+func (a *API) registerInbound() {
+	replays := &replayCache{seen: map[string]time.Time{}}
+	path := Prefix + "/field-reports/inbound/{gateway}"
+	huma.Register(a.huma, huma.Operation{
+		OperationID: "inbound-field-report", Method: http.MethodPost, Path: path,
+		Summary: "Receive a field report from an SMS or messaging gateway",
+		Description: "The gateway posts one report as JSON, signed with its secret (THRESHOLD_GATEWAY_<NAME>_SECRET) " +
+			"as Threshold signs its own webhooks: X-Threshold-Timestamp (Unix seconds, within 5 minutes of the " +
+			"server's clock) and X-Threshold-Signature \"sha256=\" + hex HMAC-SHA256(secret, timestamp + \".\" + body). " +
+			"An unknown gateway, a missing, wrong or stale signature and a replayed request are the same 401, and " +
+			"nothing is stored; a message_id already received is a 409. Contact details are stored encrypted; the " +
+			"response says only the report's id and status. Public: no token or session.",
+		Tags: []string{"field reports"}, DefaultStatus: http.StatusCreated, MaxBodyBytes: maxReportBody,
+		Security: []map[string][]string{},
+		// The body is checked against its signature before it is parsed
+		// at all; ParseInbound then validates it.
+		SkipValidateBody: true,
+		Errors:           []int{http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *inboundInput) (*inboundOutput, error) {
+		out, err := a.inboundFieldReport(ctx, in, replays)
+		if err != nil {
+			return nil, a.problem(ctx, err)
 		}
-		writeProblem(w, http.StatusBadRequest, "could not read the request body")
-		return
+		return out, nil
+	})
+	if op := a.huma.OpenAPI().Paths[path]; op != nil && op.Post != nil && op.Post.RequestBody != nil {
+		op.Post.RequestBody.Content["application/json"].Schema =
+			a.huma.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[fieldreport.Inbound](), true, "")
 	}
-	now := a.now()
-	g, ok := a.deps.Gateways(name)
-	if !ok {
-		a.log.WarnContext(r.Context(), "field report from an unknown gateway refused", "gateway", name)
-		writeProblem(w, http.StatusUnauthorized, "signature not valid")
-		return
-	}
-	if err := notify.Verify(g.Secret, r.Header, body, now, gatewayTolerance); err != nil {
-		a.log.WarnContext(r.Context(), "field report with a bad signature refused", "gateway", name, "err", err)
-		writeProblem(w, http.StatusUnauthorized, "signature not valid")
-		return
-	}
-	sum := sha256.Sum256(append([]byte(r.Header.Get("X-Threshold-Timestamp")+"."), body...))
-	if !replays.fresh(name+":"+base64.RawStdEncoding.EncodeToString(sum[:]), now) {
-		a.log.WarnContext(r.Context(), "replayed gateway request refused", "gateway", name)
-		writeProblem(w, http.StatusUnauthorized, "request already received")
-		return
-	}
-	rep, ups, err := fieldreport.ParseInbound(name, body)
-	if err != nil {
-		writeProblem(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	remote := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(remote); err == nil {
-		remote = host
-	}
-	rep.OrgID = g.OrgID
-	v := fieldreport.Viewer{Actor: "gateway:" + name, OrgID: g.OrgID, Remote: remote}
-	saved, err := a.deps.FieldReports.Submit(r.Context(), v, rep.Channel, rep, ups)
-	switch {
-	case errors.Is(err, fieldreport.ErrConflict):
-		writeProblem(w, http.StatusConflict, "message_id already received")
-		return
-	case errors.Is(err, fieldreport.ErrInvalid), errors.Is(err, fieldreport.ErrNoKey):
-		writeProblem(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	case err != nil:
-		id := server.RequestID(r.Context())
-		a.log.ErrorContext(r.Context(), "gateway field report failed", "request_id", id, "err", err)
-		writeProblem(w, http.StatusInternalServerError, "internal error; the server log has the details under request ID "+id)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	json.NewEncoder(w).Encode(map[string]any{"id": saved.ID, "status": saved.Status})
+	a.routes.Add(server.Route{Method: http.MethodPost, Pattern: path, Public: true,
+		Handler: a.mux.take(http.MethodPost + " " + path), MaxBody: maxReportBody, Timeout: time.Minute})
 }
 
-// writeProblem writes an RFC 9457 problem document.
-func writeProblem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
+type inboundInput struct {
+	remoteInput
+	Gateway   string `path:"gateway" doc:"The gateway's name, as in THRESHOLD_GATEWAY_<NAME>_SECRET (lower case, - for _)."`
+	Timestamp string `header:"X-Threshold-Timestamp" doc:"When the gateway signed the request, Unix seconds."`
+	Signature string `header:"X-Threshold-Signature" doc:"sha256= and the hex HMAC-SHA256 of the timestamp, a full stop and the body."`
+	RawBody   []byte `contentType:"application/json"`
+}
+
+type inboundOutput struct {
+	Body struct {
+		ID     int64              `json:"id"`
+		Status fieldreport.Status `json:"status"`
+	}
+}
+
+// inboundFieldReport takes a report from a messaging gateway. An unknown
+// gateway, a bad or stale signature and a replayed request are all the
+// same 401, before anything is parsed or stored.
+func (a *API) inboundFieldReport(ctx context.Context, in *inboundInput, replays *replayCache) (*inboundOutput, error) {
+	now := a.now()
+	g, ok := a.deps.Gateways(in.Gateway)
+	if !ok {
+		a.log.WarnContext(ctx, "field report from an unknown gateway refused", "gateway", in.Gateway)
+		return nil, huma.Error401Unauthorized("signature not valid")
+	}
+	h := http.Header{}
+	h.Set("X-Threshold-Timestamp", in.Timestamp)
+	h.Set("X-Threshold-Signature", in.Signature)
+	if err := notify.Verify(g.Secret, h, in.RawBody, now, gatewayTolerance); err != nil {
+		a.log.WarnContext(ctx, "field report with a bad signature refused", "gateway", in.Gateway, "err", err)
+		return nil, huma.Error401Unauthorized("signature not valid")
+	}
+	sum := sha256.Sum256(append([]byte(in.Timestamp+"."), in.RawBody...))
+	if !replays.fresh(in.Gateway+":"+base64.RawStdEncoding.EncodeToString(sum[:]), now) {
+		a.log.WarnContext(ctx, "replayed gateway request refused", "gateway", in.Gateway)
+		return nil, huma.Error401Unauthorized("request already received")
+	}
+	rep, ups, err := fieldreport.ParseInbound(in.Gateway, in.RawBody)
+	if err != nil {
+		return nil, reportProblem(err)
+	}
+	rep.OrgID = g.OrgID
+	v := fieldreport.Viewer{Actor: "gateway:" + in.Gateway, OrgID: g.OrgID, Remote: in.remote}
+	saved, err := a.deps.FieldReports.Submit(ctx, v, rep.Channel, rep, ups)
+	if errors.Is(err, fieldreport.ErrConflict) {
+		return nil, huma.Error409Conflict("message_id already received")
+	} else if err != nil {
+		return nil, reportProblem(err)
+	}
+	out := &inboundOutput{}
+	out.Body.ID, out.Body.Status = saved.ID, saved.Status
+	return out, nil
 }

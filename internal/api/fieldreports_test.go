@@ -37,6 +37,7 @@ const (
 // "<org>-<role>"), the gateway "sms" received by the first ("un").
 type reportsFixture struct {
 	h     http.Handler
+	api   *API
 	db    *store.DB
 	log   *audit.Log
 	now   time.Time
@@ -79,7 +80,7 @@ func newReportsFixture(t *testing.T) *reportsFixture {
 	}
 	rs := &server.Routes{}
 	met := server.NewMetrics()
-	if _, err := Register(rs, Deps{Store: db, Metrics: met, Audit: f.log, FieldReports: svc, Gateways: gateways,
+	if f.api, err = Register(rs, Deps{Store: db, Metrics: met, Audit: f.log, FieldReports: svc, Gateways: gateways,
 		Now: clock, TempDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
@@ -372,5 +373,27 @@ func TestFieldMonitorsAPI(t *testing.T) {
 	code, body, _ = f.do(t, "un-analyst", "GET", Prefix+"/field-monitors/silent", "")
 	if code != http.StatusOK || !strings.Contains(body, `"admin1":"Vakaga"`) || !strings.Contains(body, `"quiet_days":-1`) {
 		t.Errorf("silent areas: %d %s", code, body)
+	}
+}
+
+func TestFieldReportGatewayDocumented(t *testing.T) {
+	f := newReportsFixture(t)
+	p := f.api.OpenAPI().Paths[Prefix+"/field-reports/inbound/{gateway}"]
+	if p == nil || p.Post == nil {
+		t.Fatal("gateway webhook not in the OpenAPI document")
+	}
+	if len(p.Post.Security) != 0 {
+		t.Errorf("gateway webhook security = %v, want none (signed instead)", p.Post.Security)
+	}
+	b, err := json.Marshal(p.Post.RequestBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "Inbound") {
+		t.Errorf("request body not documented as the Inbound payload: %s", b)
+	}
+	schema := f.api.OpenAPI().Components.Schemas.Map()["Inbound"]
+	if schema == nil || schema.Properties["message_id"] == nil || schema.Properties["attachments"] == nil {
+		t.Errorf("Inbound schema = %+v", schema)
 	}
 }
