@@ -209,6 +209,15 @@ func TestFundAPI(t *testing.T) {
 			t.Fatalf("pending allocations: %s %v", w.Body, err)
 		}
 		path := fmt.Sprintf(Prefix+"/fund/allocations/%d/approve", pending.Items[0].ID)
+		// Another organisation's admin cannot tell the allocation exists.
+		if w := f.do(t, "au-admin", "", "POST", path, ""); w.Code != 404 {
+			t.Errorf("another organisation's admin approves: %d %s", w.Code, w.Body)
+		}
+		ghost := f.do(t, "au-analyst", "", "POST", Prefix+"/fund/disbursements", `{"allocation_id":999,"amount":"1","payee":"x"}`)
+		if w := f.do(t, "au-analyst", "", "POST", Prefix+"/fund/disbursements", `{"allocation_id":1,"amount":"1","payee":"x"}`); w.Code != 422 ||
+			strings.Replace(w.Body.String(), `"1"`, `"999"`, 1) != ghost.Body.String() {
+			t.Errorf("another organisation pays from an allocation: %d %s (unknown one: %s)", w.Code, w.Body, ghost.Body)
+		}
 		if w := f.do(t, "un-analyst", "", "POST", path, ""); w.Code != 403 {
 			t.Errorf("analyst approves: %d %s", w.Code, w.Body)
 		}

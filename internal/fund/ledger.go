@@ -213,6 +213,7 @@ type JournalQuery struct {
 
 // AllocQuery selects allocations.
 type AllocQuery struct {
+	ID     int64  // this one; 0 all
 	Status Status // "" all
 	Target *Target
 	Limit  int

@@ -406,6 +406,9 @@ func (s *Service) Decide(ctx context.Context, v casework.Viewer, key string, id 
 	if !canApprove(v) {
 		return Alloc{}, false, fmt.Errorf("%w: only admins approve allocations", ErrForbidden)
 	}
+	if err := s.checkAllocation(ctx, v, id); err != nil {
+		return Alloc{}, false, err
+	}
 	req := struct {
 		ID      int64
 		Approve bool
@@ -436,6 +439,41 @@ func (s *Service) Decide(ctx context.Context, v casework.Viewer, key string, id 
 			"fund-allocation:"+strconv.FormatInt(a.ID, 10), map[string]any{"amount": a.Amount, "currency": a.Currency})
 	}
 	return a, replayed, err
+}
+
+// checkAllocation returns ErrNotFound unless allocation id exists and is
+// for a case or deployment the viewer may see. It runs before the write
+// transaction: reading a case may append to the audit log, which needs
+// the database's writer.
+func (s *Service) checkAllocation(ctx context.Context, v casework.Viewer, id int64) error {
+	as, err := s.st.FundAllocations(ctx, AllocQuery{ID: id})
+	if err != nil {
+		return err
+	}
+	if len(as) == 0 {
+		return fmt.Errorf("%w: allocation %d", ErrNotFound, id)
+	}
+	if v.All {
+		return nil
+	}
+	t := as[0].Target
+	switch {
+	case t.Kind == "case" && s.cases != nil:
+		ok, err := s.seesCase(ctx, v, t.ID, map[int64]bool{})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: allocation %d", ErrNotFound, id)
+		}
+	case t.Kind == "deployment" && s.deps != nil:
+		if _, err := s.deps.GetDeployment(ctx, v, t.ID); errors.Is(err, roster.ErrNotFound) {
+			return fmt.Errorf("%w: allocation %d", ErrNotFound, id)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PayoutRequest draws on a posted allocation: a disbursement pays Payee,
@@ -472,6 +510,11 @@ func (s *Service) payout(ctx context.Context, v casework.Viewer, key string, kin
 		return Entry{}, false, &FieldError{"allocation_id", strconv.FormatInt(r.AllocationID, 10), "required, a positive id"}
 	}
 	if err := checkText("memo", r.Memo, false, 1000); err != nil {
+		return Entry{}, false, err
+	}
+	if err := s.checkAllocation(ctx, v, r.AllocationID); errors.Is(err, ErrNotFound) {
+		return Entry{}, false, &FieldError{"allocation_id", strconv.FormatInt(r.AllocationID, 10), "no such allocation"}
+	} else if err != nil {
 		return Entry{}, false, err
 	}
 	e, replayed, err := write(ctx, s, v, key, string(kind), r, func(tx Tx) (Entry, error) {

@@ -313,6 +313,10 @@ func (db *DB) FundAllocations(ctx context.Context, q fund.AllocQuery) ([]fund.Al
 		where []string
 		args  []any
 	)
+	if q.ID != 0 {
+		where = append(where, `id = ?`)
+		args = append(args, q.ID)
+	}
 	if q.Status != "" {
 		where = append(where, `status = ?`)
 		args = append(args, string(q.Status))
