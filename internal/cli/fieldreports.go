@@ -23,6 +23,7 @@ usage: threshold field-reports list [--status S[,S]] [--country C] [--admin1 A] 
        threshold field-reports show ID [--json]
        threshold field-reports submit FILE [--json]
        threshold field-reports move ID --to STATUS --reason WHY [--evidence TEXT] [--duplicate-of ID]
+       threshold field-reports publish ID
        threshold field-reports purge --older-than 90d
        threshold field-reports monitors [--json]
        threshold field-reports monitor-add --name NAME --areas ISO/AREA[,...] --interval-days N [--org-id N]
@@ -39,7 +40,8 @@ move takes a report through verification: unverified -> under-review ->
 verified, rejected or duplicate (with --duplicate-of). A verified report
 becomes an event of source field-report, and indicators, rules and alerts
 of its country are brought up to date; a flash report raised its
-unverified alert on intake.
+unverified alert on intake. publish writes a verified report's event
+again, if writing it failed when the report was verified.
 
 purge deletes the contact details of reports received longer ago than
 --older-than (days as 90d, or a Go duration), keeping the reports.
@@ -58,7 +60,7 @@ is recorded in the audit log.
 
 func runFieldReports(ctx context.Context, args []string, env *Env) error {
 	if len(args) == 0 {
-		return usageError{"field-reports needs a subcommand: list, show, submit, move, purge, monitors, monitor-add or silent"}
+		return usageError{"field-reports needs a subcommand: list, show, submit, move, publish, purge, monitors, monitor-add or silent"}
 	}
 	verb, args := args[0], args[1:]
 	fs := newFlags("field-reports "+verb, fieldReportsHelp, env)
@@ -76,6 +78,8 @@ func runFieldReports(ctx context.Context, args []string, env *Env) error {
 		run, pipeline = reportsSubmit(fs, env, asJSON), true
 	case "move":
 		run, pipeline = reportsMove(fs, env, asJSON), true
+	case "publish":
+		run, pipeline = reportsPublish(fs, env), true
 	case "purge":
 		run = reportsPurge(fs, env)
 	case "monitors":
@@ -302,6 +306,20 @@ func reportsMove(fs *flag.FlagSet, env *Env, asJSON *bool) func(context.Context,
 			fmt.Fprintf(env.Stdout, " (event %s)", r.EventID)
 		}
 		fmt.Fprintln(env.Stdout)
+		return nil
+	}
+}
+
+func reportsPublish(fs *flag.FlagSet, env *Env) func(context.Context, *fieldreport.Service, fieldreport.Viewer) error {
+	return func(ctx context.Context, svc *fieldreport.Service, v fieldreport.Viewer) error {
+		id, err := reportID(fs)
+		if err != nil {
+			return err
+		}
+		if err := svc.Publish(ctx, v, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "field report %d written as event field-report:%d\n", id, id)
 		return nil
 	}
 }

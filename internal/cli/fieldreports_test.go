@@ -96,7 +96,13 @@ func TestFieldReportsCommand(t *testing.T) {
 	if ev, err := db.Event(ctx, event.Key{Source: event.FieldReport, SourceID: "1"}); err != nil || ev.Admin1 != "Ouham" {
 		t.Errorf("verified report's event: %+v, %v", ev, err)
 	}
-	// It counts in the indicators of its country and day.
+	if out := must("field-reports", "publish", "1"); !strings.Contains(out, "event field-report:1") {
+		t.Errorf("publish: %s", out)
+	}
+	if code, _, errs := runCLIEnv(t, vars, "field-reports", "publish", "2", "--db", url); code != 1 || !strings.Contains(errs, "not found") {
+		t.Errorf("publish of a missing report: exit %d, %s", code, errs)
+	}
+	// It counts (once, publish again changing nothing) in the indicators of its country and day.
 	day := now.Truncate(24 * time.Hour)
 	whole := ""
 	vals, err := db.Indicators(ctx, store.IndicatorQuery{Country: "CAF", Admin1: &whole, Kind: indicator.Day, Name: "events.battle",

@@ -165,6 +165,7 @@ const (
 )
 
 // Validate checks a report as submitted and names the first bad field.
+// A report with no Reporter is given an anonymous one.
 func (r *Report) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
