@@ -184,7 +184,7 @@ func TestFieldReportScenario(t *testing.T) {
 			t.Fatalf("verified report's event: %v", err)
 		}
 		if ev.Country != "CAF" || ev.Category != event.ViolenceAgainstCivilians || *ev.Fatalities.Best != 4 ||
-			len(ev.Raw) == 0 || ev.Raw[0] != itoa(r.ID) || strings.Contains(strings.Join(ev.Raw, " "), "Kite") {
+			len(ev.Raw) == 0 || ev.Raw[0] != itoa(r.ID) || len(ev.Columns) == 0 || ev.Columns[0] != "report_id" || strings.Contains(strings.Join(ev.Raw, " "), "Kite") {
 			t.Errorf("event = %+v", ev)
 		}
 		if len(s.changes.countries) != 1 || s.changes.countries[0] != "CAF" {
