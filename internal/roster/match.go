@@ -334,7 +334,11 @@ func (e *entry) score(r Request, skills []int, places []place, start, yearAgo ti
 			c.FatigueDays += int(en.Sub(s).Hours()/24) + 1
 		}
 	}
-	add("fatigue", -fatigueWeight*float64(min(c.FatigueDays, fatigueCap))/fatigueCap, func() string {
+	fatigue := 0.0 // not -0
+	if c.FatigueDays > 0 {
+		fatigue = -fatigueWeight * float64(min(c.FatigueDays, fatigueCap)) / fatigueCap
+	}
+	add("fatigue", fatigue, func() string {
 		return fmt.Sprintf("%d days deployed in the 12 months before the start", c.FatigueDays)
 	})
 	c.Score = math.Round(c.Score*100) / 100

@@ -455,13 +455,20 @@ func (db *DB) RequestDeployment(ctx context.Context, d roster.Deployment, note s
 		}
 	}
 	start, end := dateArg(d.Start), dateArg(d.End())
-	var other int64
-	err = tx.QueryRowContext(ctx, db.d.rebind(`SELECT id FROM roster_deployments WHERE person_id = ? AND status IN `+holdingIn()+`
-		AND start_date <= ? AND ? <= end_date ORDER BY start_date LIMIT 1`), d.PersonID, end, start).Scan(&other)
+	var (
+		other         int64
+		oStart, oEnd  any
+		oFirst, oLast time.Time
+	)
+	err = tx.QueryRowContext(ctx, db.d.rebind(`SELECT id, start_date, end_date FROM roster_deployments WHERE person_id = ?
+		AND status IN `+holdingIn()+` AND start_date <= ? AND ? <= end_date ORDER BY start_date LIMIT 1`),
+		d.PersonID, end, start).Scan(&other, &oStart, &oEnd)
 	switch {
 	case err == nil:
-		return roster.Deployment{}, fmt.Errorf("%w: person %d is held by deployment %d in %s to %s", roster.ErrDoubleBooked,
-			d.PersonID, other, start, end)
+		oFirst, _ = scanDate(oStart)
+		oLast, _ = scanDate(oEnd)
+		return roster.Deployment{}, fmt.Errorf("%w: person %d is already held by deployment %d (%s to %s), which overlaps %s to %s",
+			roster.ErrDoubleBooked, d.PersonID, other, dateArg(oFirst), dateArg(oLast), start, end)
 	case !errors.Is(err, sql.ErrNoRows):
 		return roster.Deployment{}, err
 	}
