@@ -227,6 +227,33 @@ func TestFieldReportScenario(t *testing.T) {
 			t.Errorf("audit chain: %v", err)
 		}
 
+		// Relink after an ingest: the verified and duplicate reports are
+		// final and keep their links; nothing else is in verification.
+		if n, err := s.svc.Relink(ctx, []string{"CAF"}, flash.Date, flash.Date); err != nil || n != 0 {
+			t.Errorf("Relink = %d, %v; want 0 (no report still in verification)", n, err)
+		}
+		third := syntheticReport()
+		third.Reporter = nil
+		third.Category = event.Protest // another family: no link to the first two
+		tr, err := s.svc.Submit(ctx, ownAnalyst, "api", third, nil)
+		if err != nil || len(tr.Links) != 0 {
+			t.Fatalf("third report: %+v, %v", tr, err)
+		}
+		// A riot reported later at the same place: linked to the protest at
+		// once, and the protest to it once relinked.
+		fourth := third
+		fourth.Category = event.Riot
+		if _, err := s.svc.Submit(ctx, ownAnalyst, "api", fourth, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.svc.Relink(ctx, []string{"CAF", "TCD"}, flash.Date, flash.Date); err != nil || n != 2 {
+			t.Errorf("Relink = %d, %v; want 2", n, err)
+		}
+		if got, err := s.svc.Get(ctx, ownAnalyst, tr.ID); err != nil || len(got.Links) != 1 || got.Links[0].Report != tr.ID+1 ||
+			!strings.Contains(got.Links[0].Reason, "related categories protest/riot") {
+			t.Errorf("protest's links after Relink = %+v, %v", got.Links, err)
+		}
+
 		// Retention: the contact goes, the report stays; only admins purge.
 		if _, err := s.svc.Purge(ctx, ownAnalyst, time.Hour); !errors.Is(err, fieldreport.ErrForbidden) {
 			t.Errorf("analyst purge: err = %v", err)

@@ -208,6 +208,32 @@ func (s *Service) Refuse(ctx context.Context, v Viewer, id int64) ([]Link, error
 	return s.fuse(ctx, r)
 }
 
+// Relink recomputes the links of the reports still in verification
+// (unverified or under review) in countries whose dates lie within the
+// fusion window of [from, to], after an ingest changed those events; it
+// returns how many it relinked. It is meant to run after every ingest,
+// with what the ingest touched.
+func (s *Service) Relink(ctx context.Context, countries []string, from, to time.Time) (int, error) {
+	days := time.Duration(s.o.Fusion.Days) * 24 * time.Hour
+	n := 0
+	for _, c := range countries {
+		rs, err := s.o.Store.FieldReports(ctx, Query{Status: []Status{Unverified, UnderReview}, Country: c, Limit: 10000})
+		if err != nil {
+			return n, err
+		}
+		for _, r := range rs {
+			if r.Date.Before(from.Add(-days)) || r.Date.After(to.Add(days)) {
+				continue
+			}
+			if _, err := s.fuse(ctx, r); err != nil {
+				return n, fmt.Errorf("relink field report %d: %w", r.ID, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // FlashRule is the rule name of the alerts flash reports raise.
 const FlashRule = "flash-report"
 
