@@ -96,3 +96,39 @@ func TestMonthlyBacktest(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkMonthlyFit times one fit of the binary monthly models and the
+// forecasts of its 12 months: admin-1 onset in the Central African
+// Republic and Mexico, trained on the outcomes known at the end of 2019.
+func BenchmarkMonthlyFit(b *testing.B) {
+	values, _ := gedIndicators(b, carMexico)
+	mp, err := BuildMonthly(Admin1Month, values, nil, time.Time{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := mp.MonthOf(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	var rows []mrow
+	var train, test []int
+	for t := 11; t+1 < start+12; t++ {
+		for p := range mp.Places {
+			o, ok := mp.Outcome(Onset, p, t, 1)
+			if !ok || !o.AtRisk {
+				continue
+			}
+			if t+1 <= start-1 {
+				train = append(train, len(rows))
+			} else if t+1 >= start {
+				test = append(test, len(rows))
+			}
+			rows = append(rows, mrow{p: p, t: t, y: o.Value, state: mp.sum(p, sFat, t-11, t) > 0, kept: true, x: mp.Row(p, t)})
+		}
+	}
+	opts := MonthlyBacktestOptions{Lambda: DefaultLambda, GBT: DefaultGBT}
+	for b.Loop() {
+		if _, err := fitMonthlyBinary(rows, train, test, 0, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(train)), "train-rows")
+	b.ReportMetric(float64(len(mp.FeatureNames())), "features")
+}

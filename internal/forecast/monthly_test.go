@@ -31,7 +31,7 @@ var carMexico = []gedFile{
 // civilians; where_prec 1-3 within the admin-1 area). It also returns each
 // place's monthly fatalities summed independently from the rows, to check
 // targets against.
-func gedIndicators(t *testing.T, files []gedFile) ([]indicator.Value, map[indicator.Place]map[time.Time]float64) {
+func gedIndicators(t testing.TB, files []gedFile) ([]indicator.Value, map[indicator.Place]map[time.Time]float64) {
 	t.Helper()
 	type key struct {
 		p   indicator.Place
