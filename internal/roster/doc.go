@@ -50,6 +50,7 @@
 //	               region, e.g. Africa)
 //	standby     10 if their contract is standby (deployable within 72 hours)
 //	fatigue    −10 × min(days deployed in the 365 days before the start, 180)/180
+//	               (approved, active and completed deployments)
 //
 // Every candidate carries one Reason per factor, so that the rank can be
 // read and argued with. Ties go to the less fatigued, then to the lower id.

@@ -87,7 +87,7 @@ type entry struct {
 	clearance int
 	standby   bool
 	busy      []busy       // sorted by start
-	deployed  []Deployment // holding deployments, for fatigue
+	deployed  []Deployment // approved, active and completed deployments, for fatigue
 }
 
 // Index is a roster prepared for matching. Build it once with NewIndex;
@@ -118,6 +118,8 @@ func NewIndex(people []Person, g *geo.Table) *Index {
 		for _, d := range p.Deployments {
 			if d.Status.Holds() {
 				e.busy = append(e.busy, busy{start: d.Start, end: d.End()})
+			}
+			if d.Status.Holds() && d.Status != Requested { // fatigue counts what was approved
 				e.deployed = append(e.deployed, d)
 			}
 		}

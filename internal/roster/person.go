@@ -323,16 +323,12 @@ func (p *Person) Normalize(g *geo.Table) error {
 	for i, cc := range p.Countries {
 		cc = strings.ToUpper(strings.TrimSpace(cc))
 		p.Countries[i] = cc
-		c, ok := g.Lookup(cc)
-		if !ok {
+		if _, ok := g.Lookup(cc); !ok {
 			bad("countries[%d]: %q is not a country code Threshold knows", i, cc)
-			continue
 		}
-		for _, r := range []string{c.Region, c.Subregion, c.IntermediateRegion} {
-			if r != "" {
-				regions[r] = true
-			}
-		}
+	}
+	for r := range regionsOf(g, p.Countries) {
+		regions[r] = true
 	}
 	slices.Sort(p.Countries)
 	p.Countries = slices.Compact(p.Countries)
@@ -351,6 +347,22 @@ func (p *Person) Normalize(g *geo.Table) error {
 		p.Countries = []string{}
 	}
 	return errors.Join(errs...)
+}
+
+// regionsOf is the set of UN M49 regions, sub-regions and intermediate
+// regions of countries.
+func regionsOf(g *geo.Table, countries []string) map[string]bool {
+	out := map[string]bool{}
+	for _, cc := range countries {
+		if c, ok := g.Lookup(cc); ok {
+			for _, r := range []string{c.Region, c.Subregion, c.IntermediateRegion} {
+				if r != "" {
+					out[r] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func normalise(s string) string {

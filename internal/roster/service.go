@@ -299,13 +299,16 @@ func (s *Service) Update(ctx context.Context, v Viewer, id int64, pt Patch) (Per
 	if pt.Languages != nil {
 		p.Languages = slices.Clone(*pt.Languages)
 	}
-	if pt.Countries != nil {
-		p.Countries = slices.Clone(*pt.Countries)
-	}
 	if pt.Regions != nil {
 		p.Regions = slices.Clone(*pt.Regions)
-	} else {
-		p.Regions = nil // derived again from the countries
+	} else if pt.Countries != nil {
+		// Keep the regions named outright; those of the old countries
+		// are derived again from the new ones.
+		derived := regionsOf(s.geo, p.Countries)
+		p.Regions = slices.DeleteFunc(p.Regions, func(r string) bool { return derived[r] })
+	}
+	if pt.Countries != nil {
+		p.Countries = slices.Clone(*pt.Countries)
 	}
 	if pt.Clearance != nil {
 		p.Clearance = *pt.Clearance

@@ -173,6 +173,20 @@ func TestService(t *testing.T) {
 		if ds, err := svc.Deployments(ctx, desk, roster.DeploymentQuery{CaseID: c.ID}); err != nil || len(ds) != 1 {
 			t.Errorf("desk lists the case's deployments: %d, %v", len(ds), err)
 		}
+		// Changing the countries keeps the regions named outright and
+		// derives the others again.
+		regions := []string{"South America"}
+		if _, err := svc.Update(ctx, desk, low.ID, roster.Patch{Regions: &regions}); err != nil {
+			t.Fatal(err)
+		}
+		countries := []string{"MMR"}
+		up, err := svc.Update(ctx, desk, low.ID, roster.Patch{Countries: &countries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(up.Regions, ","); got != "Asia,South America,South-eastern Asia" {
+			t.Errorf("regions after changing countries = %s", got)
+		}
 		acts := rec.actions()
 		for _, a := range []string{"roster.add", "read.confidential", "roster.match", "roster.deploy.request", "roster.deploy.cancelled",
 			"roster.unavailable"} {
