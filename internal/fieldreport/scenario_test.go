@@ -254,6 +254,12 @@ func TestFieldReportScenario(t *testing.T) {
 			t.Errorf("protest's links after Relink = %+v, %v", got.Links, err)
 		}
 
+		// A server without the key serves the report without the contact.
+		if got, err := noKey.svc.Get(ctx, admin, r.ID); err != nil || got.Reporter == nil || got.Reporter.Contact != "" ||
+			!got.Reporter.HasContact {
+			t.Errorf("Get without a key = %+v, %v", got.Reporter, err)
+		}
+
 		// Retention: the contact goes, the report stays; only admins purge.
 		if _, err := s.svc.Purge(ctx, ownAnalyst, time.Hour); !errors.Is(err, fieldreport.ErrForbidden) {
 			t.Errorf("analyst purge: err = %v", err)

@@ -11,6 +11,7 @@ import (
 
 	"threshold/internal/alert"
 	"threshold/internal/audit"
+	"threshold/internal/auth"
 	"threshold/internal/ingest"
 	"threshold/internal/warning"
 )
@@ -269,7 +270,11 @@ func (s *Service) Get(ctx context.Context, v Viewer, id int64) (Report, error) {
 		return Report{}, err
 	}
 	out := redact(v, r)
-	if v.SeesIdentity(r) && r.SealedContact != "" {
+	if v.SeesIdentity(r) && r.SealedContact != "" && s.o.Sealer == nil {
+		// Without the key nobody can read contact details: the report is
+		// served without them (HasContact still says they exist).
+		s.o.Log.Warn("contact details stored but no key to read them", "report", id, "env", KeyEnv)
+	} else if v.SeesIdentity(r) && r.SealedContact != "" {
 		plain, err := s.o.Sealer.Open(r.SealedContact)
 		if err != nil {
 			return Report{}, fmt.Errorf("field report %d: %w", id, err)
@@ -407,7 +412,7 @@ func (s *Service) publish(ctx context.Context, r Report) error {
 // Purge deletes the contact details of reports received more than
 // olderThan ago, keeping the reports, and audits it.
 func (s *Service) Purge(ctx context.Context, v Viewer, olderThan time.Duration) ([]int64, error) {
-	if !v.All && v.Role != "admin" {
+	if !v.All && v.Role != auth.Admin {
 		return nil, ErrForbidden
 	}
 	if olderThan <= 0 {
