@@ -195,12 +195,23 @@ func TestRosterAPI(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("unavailable: %d %s", code, body)
 	}
+	per := decodeBody[roster.Period](t, body)
 	code, body = f.do(t, desk, "GET", person+"/availability?from=2025-05-20&to=2025-06-06", "")
 	spans := decodeBody[struct{ Spans []roster.Span }](t, body).Spans
 	if code != 200 || len(spans) != 3 || spans[0].Status != roster.Available || spans[1].Status != roster.Away {
 		t.Errorf("availability: %d %s", code, body)
 	}
 
+	if code, body := f.do(t, desk, "DELETE", fmt.Sprintf("%s/unavailable/%d", person, per.ID), ""); code != http.StatusNoContent {
+		t.Errorf("delete unavailable: %d %s", code, body)
+	}
+	code, body = f.do(t, desk, "PATCH", person, `{"notes":"synthetic note","languages":[{"code":"ar","level":"B2"}]}`)
+	if p := decodeBody[roster.Person](t, body); code != 200 || p.Notes != "synthetic note" || len(p.Languages) != 1 || p.Email != "self@un.example" {
+		t.Errorf("patch: %d %s", code, body)
+	}
+	if code, body := f.do(t, desk, "PATCH", person, `{"notes":"stale","version":1}`); code != http.StatusConflict {
+		t.Errorf("stale patch: %d %s", code, body)
+	}
 	entries, err := f.log.Latest(context.Background(), 200)
 	if err != nil {
 		t.Fatal(err)
