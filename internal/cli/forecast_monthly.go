@@ -18,34 +18,37 @@ import (
 	"threshold/internal/store"
 )
 
-// monthlyArgs are forecast backtest's settings for a monthly target.
+// monthlyArgs are forecast backtest's settings for a monthly target: the
+// pointers are the monthly flags, the values copied from the flags both
+// kinds of target share once they are parsed.
 type monthlyArgs struct {
-	target             forecast.Target
-	unit               *string
-	retrain, maxTrain  *int
-	warmup             *int
-	html               *string
-	predictions        string
-	horizon            int
-	from, to           string
-	replicates         int
-	seed               uint64
-	lambda             float64
-	gbt                forecast.GBTConfig
-	asJSON             bool
-	db                 string
-	trainFromMonthFlag *string
+	unit              *string
+	retrain, maxTrain *int
+	warmup            *int
+	html              *string
+	trainFrom         *string
+
+	target      forecast.Target
+	predictions string
+	horizon     int
+	from, to    string
+	replicates  int
+	seed        uint64
+	lambda      float64
+	gbt         forecast.GBTConfig
+	asJSON      bool
+	db          string
 }
 
 // monthlyFlags adds the monthly targets' flags to fs.
 func monthlyFlags(fs *flag.FlagSet) *monthlyArgs {
 	return &monthlyArgs{
-		unit:               fs.String("unit", string(forecast.CountryMonth), "monthly targets: country-month or admin1-month"),
-		retrain:            fs.Int("retrain", 12, "monthly targets: outcome months forecast by one fit"),
-		maxTrain:           fs.Int("max-train", 40000, "monthly targets: most training rows for the learners (non-events subsampled, log odds corrected)"),
-		warmup:             fs.Int("warmup-months", 24, "monthly targets: outcome months before --from forecast to calibrate the ensemble"),
-		html:               fs.String("html", "", "monthly targets: write an HTML report with reliability diagrams and ROC and PR curves"),
-		trainFromMonthFlag: fs.String("train-from-month", "", "monthly targets: first origin month of training rows (YYYY-MM; default the data's twelfth month)"),
+		unit:      fs.String("unit", string(forecast.CountryMonth), "monthly targets: country-month or admin1-month"),
+		retrain:   fs.Int("retrain", 12, "monthly targets: outcome months forecast by one fit"),
+		maxTrain:  fs.Int("max-train", 40000, "monthly targets: most training rows for the learners (non-events subsampled, log odds corrected)"),
+		warmup:    fs.Int("warmup-months", 24, "monthly targets: outcome months before --from forecast to calibrate the ensemble"),
+		html:      fs.String("html", "", "monthly targets: write an HTML report with reliability diagrams and ROC and PR curves"),
+		trainFrom: fs.String("train-from-month", "", "monthly targets: first origin month of training rows (YYYY-MM; default the data's twelfth month)"),
 	}
 }
 
@@ -98,8 +101,8 @@ func runMonthlyBacktest(ctx context.Context, env *Env, a *monthlyArgs) error {
 		return err
 	}
 	var trainFrom time.Time
-	if *a.trainFromMonthFlag != "" {
-		if trainFrom, err = parseMonth("--train-from-month", *a.trainFromMonthFlag); err != nil {
+	if *a.trainFrom != "" {
+		if trainFrom, err = parseMonth("--train-from-month", *a.trainFrom); err != nil {
 			return err
 		}
 	}
