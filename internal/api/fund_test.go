@@ -34,7 +34,13 @@ func newFundFixture(t *testing.T, db *store.DB) fundFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2024, 3, 4, 6, 0, 0, 0, time.UTC)
-	clock := func() time.Time { now = now.Add(time.Minute); return now }
+	var mu sync.Mutex // requests run concurrently
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Minute)
+		return now
+	}
 	log := audit.New(db, clock)
 	cases, err := casework.New(casework.Options{Store: db, Audit: log, Now: clock})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,15 +20,23 @@ import (
 )
 
 // clock is a test clock that advances one minute per reading.
-type clock struct{ t time.Time }
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *clock) now() time.Time { c.t = c.t.Add(time.Minute); return c.t }
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Minute)
+	return c.t
+}
 
 func newFund(t *testing.T, db *store.DB, o fund.Options) *fund.Service {
 	t.Helper()
 	o.Store = db
 	if o.Now == nil {
-		c := &clock{time.Date(2024, 3, 4, 6, 0, 0, 0, time.UTC)}
+		c := &clock{t: time.Date(2024, 3, 4, 6, 0, 0, 0, time.UTC)}
 		o.Now = c.now
 	}
 	s, err := fund.New(o)
