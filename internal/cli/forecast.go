@@ -137,7 +137,7 @@ func runForecastBacktest(ctx context.Context, args []string, env *Env) error {
 	depth := fs.Int("depth", forecast.DefaultGBT.Depth, "depth of each tree")
 	rate := fs.Float64("learning-rate", forecast.DefaultGBT.LearningRate, "shrinkage of each tree")
 	minHess := fs.Float64("min-hessian", forecast.DefaultGBT.MinHessian, "least sum of p(1-p) in a tree's leaf")
-	calWindow := fs.Int("calibration-window", 0, "outcome years of earlier forecasts that calibrate the ensemble (0: all)")
+	calWindow := fs.Int("calibration-window", 0, "outcome years (months, for monthly targets) of earlier forecasts that calibrate the ensemble (0: all)")
 	predictions := fs.String("predictions", "", "write every forecast to this CSV file")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := parseNoArgs(fs, args); err != nil {
@@ -146,7 +146,7 @@ func runForecastBacktest(ctx context.Context, args []string, env *Env) error {
 	t := forecast.Target(*target)
 	if t == forecast.Active || t == forecast.Onset || t == forecast.Fatalities {
 		m.target, m.horizon, m.from, m.to, m.replicates, m.seed, m.asJSON, m.db = t, *horizon, *fromFlag, *toFlag, *replicates, *seed, *asJSON, *db
-		m.lambda, m.gbt, m.predictions = *lambda, forecast.DefaultGBT, *predictions
+		m.lambda, m.gbt, m.predictions, m.calWindow = *lambda, forecast.DefaultGBT, *predictions, *calWindow
 		m.gbt.Trees, m.gbt.Depth, m.gbt.LearningRate, m.gbt.MinHessian = *trees, *depth, *rate, *minHess
 		return runMonthlyBacktest(ctx, env, m)
 	}

@@ -38,6 +38,7 @@ type monthlyArgs struct {
 	gbt         forecast.GBTConfig
 	asJSON      bool
 	db          string
+	calWindow   int
 }
 
 // monthlyFlags adds the monthly targets' flags to fs.
@@ -124,7 +125,7 @@ func runMonthlyBacktest(ctx context.Context, env *Env, a *monthlyArgs) error {
 	start := time.Now()
 	res, err := forecast.MonthlyBacktest(ctx, mp, forecast.MonthlyBacktestOptions{
 		Target: a.target, Horizon: a.horizon, From: from, To: to, TrainFrom: trainFrom, Retrain: *a.retrain,
-		Warmup: *a.warmup, MaxTrain: *a.maxTrain, Lambda: a.lambda, GBT: a.gbt, Replicates: a.replicates, Seed: a.seed, Log: env.Log,
+		Warmup: *a.warmup, MaxTrain: *a.maxTrain, CalibrationWindow: a.calWindow, Lambda: a.lambda, GBT: a.gbt, Replicates: a.replicates, Seed: a.seed, Log: env.Log,
 	})
 	if err != nil {
 		return err

@@ -42,13 +42,17 @@ type MonthlyBacktestOptions struct {
 	// that meets the cap; the learners' log odds are then corrected by
 	// the log of that rate (the prior correction for case-control
 	// sampling). For fatalities, rows are drawn uniformly.
-	MaxTrain   int
-	Lambda     float64   // logit and Poisson L2 penalty (0: DefaultLambda)
-	GBT        GBTConfig // zero: DefaultGBT
-	Replicates int
-	Seed       uint64
-	Workers    int // blocks fitted at once (0: GOMAXPROCS)
-	Log        *slog.Logger
+	MaxTrain int
+	// CalibrationWindow is the number of most recent outcome months known
+	// at a block's origin whose forecasts calibrate its ensemble (0: every
+	// earlier block's).
+	CalibrationWindow int
+	Lambda            float64   // logit and Poisson L2 penalty (0: DefaultLambda)
+	GBT               GBTConfig // zero: DefaultGBT
+	Replicates        int
+	Seed              uint64
+	Workers           int // blocks fitted at once (0: GOMAXPROCS)
+	Log               *slog.Logger
 }
 
 // CountScore is one fatalities model's scores.
@@ -332,7 +336,7 @@ func scoreMonthlyBinary(res *MonthlyResult, mp *MonthlyPanel, rows []mrow, block
 		}
 		var cp, cy []float64
 		for i, T := range calT {
-			if T <= bl.start-h {
+			if T <= bl.start-h && (opts.CalibrationWindow == 0 || T > bl.start-h-opts.CalibrationWindow) {
 				cp, cy = append(cp, calP[i]), append(cy, calY[i])
 			}
 		}
