@@ -159,7 +159,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
-		Deliveries: a.warn.Notifier, Rules: db, Cases: cases, Agreements: agreements,
+		Deliveries: a.warn.Notifier, Rules: db, Cases: cases,
+		FieldReports: a.warn.FieldReports, Gateways: a.warn.Gateways, Agreements: agreements,
 		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {

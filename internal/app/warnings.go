@@ -10,6 +10,7 @@ import (
 
 	"threshold/internal/alert"
 	"threshold/internal/audit"
+	"threshold/internal/fieldreport"
 	"threshold/internal/indicator"
 	"threshold/internal/notify"
 	"threshold/internal/rules"
@@ -30,6 +31,10 @@ type WarningOptions struct {
 	Notify notify.Config
 	Log    *slog.Logger     // nil discards
 	Now    func() time.Time // nil is time.Now
+	// Getenv reads secrets: the field reports' contact key
+	// (THRESHOLD_FIELD_REPORT_KEY) and gateway secrets
+	// (THRESHOLD_GATEWAY_<NAME>_SECRET); nil is os.Getenv.
+	Getenv func(string) string
 }
 
 // Warnings is the warning half of the loop assembled over one database:
@@ -41,6 +46,12 @@ type Warnings struct {
 	Watcher  *warning.Watcher
 	Alerts   *alert.Manager
 	Notifier *notify.Notifier
+	// FieldReports takes reports from the field; verified ones become
+	// events through the Watcher, flash ones raise alerts, and the
+	// Watcher relinks the reports in verification after every change.
+	FieldReports *fieldreport.Service
+	// Gateways finds an inbound messaging gateway's configuration.
+	Gateways func(name string) (fieldreport.Gateway, bool)
 }
 
 // NewWarnings assembles the pipeline over db, migrated.
@@ -83,7 +94,28 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 		Now:        o.Now,
 		Log:        o.Log,
 	}
-	return &Warnings{Watcher: w, Alerts: m, Notifier: n}, nil
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	sealer, err := fieldreport.SealerFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	frs, err := fieldreport.New(fieldreport.Options{
+		Store: db, Events: db, Changes: w, Alerts: m, Audit: audit.New(db, o.Now), Sealer: sealer,
+		Now: o.Now, Log: o.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.AfterChange = func(ctx context.Context, countries []string, from, to time.Time) error {
+		_, err := frs.Relink(ctx, countries, from, to)
+		return err
+	}
+	return &Warnings{Watcher: w, Alerts: m, Notifier: n, FieldReports: frs,
+		Gateways: func(name string) (fieldreport.Gateway, bool) { return fieldreport.GatewayFromEnv(getenv, name) },
+	}, nil
 }
 
 // ActiveRules returns the rules in force: the newest version saved in the

@@ -132,6 +132,7 @@ func warningOptions(env *Env) app.WarningOptions {
 		Routes:  env.Getenv("THRESHOLD_ROUTES"),
 		BaseURL: env.Getenv("THRESHOLD_BASE_URL"),
 		Log:     env.Log,
+		Getenv:  env.Getenv,
 	}
 }
 

@@ -78,7 +78,7 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 		DB: *db, Addr: *addr, Migrate: *migrate || *demo, Log: log,
 		SessionIdle: *idle, SessionMaxAge: *maxAge, SecureCookie: *secure,
 		RequestTimeout: *timeout, MaxUpload: *maxUpload << 20,
-		Warnings: app.WarningOptions{Routes: *routes, BaseURL: *baseURL, Notify: notify.Config{SMTP: smtp}},
+		Warnings: app.WarningOptions{Routes: *routes, BaseURL: *baseURL, Notify: notify.Config{SMTP: smtp}, Getenv: env.Getenv},
 	})
 	if err != nil {
 		return err

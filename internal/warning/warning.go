@@ -62,8 +62,12 @@ type Watcher struct {
 	// geo.Neighbours with geo.Land.
 	Neighbours func(iso3 string, year int) []string
 	Backfill   time.Duration // 0: DefaultBackfill
-	Now        func() time.Time
-	Log        *slog.Logger
+	// AfterChange, when set, runs at the end of every Changed, backfills
+	// included, with the same countries and days: for what else derives
+	// from the events, such as the links of field reports to them.
+	AfterChange func(ctx context.Context, countries []string, from, to time.Time) error
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Report says what one change led to.
@@ -80,6 +84,16 @@ type Report struct {
 // Changed brings everything derived from the events of the countries in
 // [from, to] up to date: indicators, then rules and alerts.
 func (w *Watcher) Changed(ctx context.Context, countries []string, from, to time.Time) (Report, error) {
+	rep, err := w.changed(ctx, countries, from, to)
+	if err == nil && w.AfterChange != nil && len(countries) > 0 {
+		if aerr := w.AfterChange(ctx, countries, from, to); aerr != nil {
+			err = fmt.Errorf("after a change: %w", aerr)
+		}
+	}
+	return rep, err
+}
+
+func (w *Watcher) changed(ctx context.Context, countries []string, from, to time.Time) (Report, error) {
 	var rep Report
 	if len(countries) == 0 {
 		rep.Skipped = "nothing changed"

@@ -2,6 +2,7 @@ package warning_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -75,6 +76,11 @@ func TestWatcherCAR(t *testing.T) {
 			Alerts:     m,
 			Now:        func() time.Time { return today.Add(9 * time.Hour) },
 		}
+		var after []string // AfterChange calls: "countries from..to"
+		w.AfterChange = func(_ context.Context, countries []string, from, to time.Time) error {
+			after = append(after, fmt.Sprintf("%v %s..%s", countries, from.Format(time.DateOnly), to.Format(time.DateOnly)))
+			return nil
+		}
 		latest, err := db.LatestEventDay(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -105,6 +111,10 @@ func TestWatcherCAR(t *testing.T) {
 		}
 		if rep.Evaluated || rep.Skipped == "" || rep.Recomputed == 0 {
 			t.Errorf("backfill: evaluated %v, skipped %q, recomputed %d; want recomputed, not evaluated", rep.Evaluated, rep.Skipped, rep.Recomputed)
+		}
+		// AfterChange ran for the ingest and for the backfill alike.
+		if len(after) != 2 || after[1] != "[CAF] 2013-12-01..2013-12-31" {
+			t.Errorf("AfterChange calls %q; want the ingest's and then [CAF] 2013-12-01..2013-12-31", after)
 		}
 
 		// An explicit evaluation as of the end of 2013 (Séléka and
