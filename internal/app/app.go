@@ -22,6 +22,7 @@ import (
 	"threshold/internal/auth"
 	"threshold/internal/casework"
 	"threshold/internal/geo"
+	"threshold/internal/roster"
 	"threshold/internal/server"
 	"threshold/internal/store"
 	"threshold/internal/web"
@@ -155,12 +156,19 @@ func New(ctx context.Context, opts Options) (*App, error) {
 
 	a.agree = agreements
 
+	// Mobilise: the roster of envoys and mediation experts.
+	rost, err := roster.New(roster.Options{Store: db, Cases: cases, Audit: auditLog, Geo: g, Now: opts.Now, Log: opts.Log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
 		Deliveries: a.warn.Notifier, Rules: db, Cases: cases,
-		FieldReports: a.warn.FieldReports, Gateways: a.warn.Gateways, Agreements: agreements,
+		FieldReports: a.warn.FieldReports, Gateways: a.warn.Gateways, Roster: rost, Agreements: agreements,
 		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
