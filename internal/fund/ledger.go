@@ -218,3 +218,30 @@ type AllocQuery struct {
 	Target *Target
 	Limit  int
 }
+
+// minorOf reads back an amount the ledger wrote with FormatAmount (a
+// stored answer): 0 if it is not one.
+func minorOf(amount, currency string) int64 {
+	digits, neg := strings.CutPrefix(amount, "-")
+	n, err := ParseAmount("amount", digits, currency)
+	if err != nil {
+		return 0
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+// restore sets the minor units a stored answer (JSON) leaves out.
+func (e *Entry) restore() {
+	e.Minor = minorOf(e.Amount, e.Currency)
+	e.ReportingMinor = minorOf(e.ReportingAmount, e.ReportingCurrency)
+	for i := range e.Postings {
+		e.Postings[i].Minor = minorOf(e.Postings[i].Amount, e.Postings[i].Currency)
+	}
+}
+
+func (a *Alloc) restore() { a.Minor = minorOf(a.Amount, a.Currency) }
+
+func (o *Overdraft) restore() { o.LimitMinor = minorOf(o.Limit, o.Currency) }

@@ -119,7 +119,8 @@ func TestLedger(t *testing.T) {
 		if err != nil || replayed {
 			t.Fatalf("contribute: %v %v", err, replayed)
 		}
-		if c1.Amount != "20000.00" || c1.ReportingAmount != "20000.00" || c1.Rate != "1" {
+		if c1.Amount != "20000.00" || c1.Minor != 20000_00 || c1.ReportingMinor != 20000_00 || c1.Postings[1].Minor != -20000_00 ||
+			c1.ReportingAmount != "20000.00" || c1.Rate != "1" {
 			t.Errorf("contribution = %+v", c1)
 		}
 		eur, _, err := s.Contribute(ctx, analyst, "c-2", fund.ContributionRequest{Donor: "Synthetic Donor B", Amount: "1000", Currency: "EUR", Rate: "1.0825"})
@@ -163,7 +164,7 @@ func TestLedger(t *testing.T) {
 		}
 		// The same key and body: the first answer, no money moved.
 		again, replayed, err := s.Allocate(ctx, analyst, "a-1", fund.AllocationRequest{CaseID: 7, Amount: "8000.00", Currency: "USD", Purpose: "synthetic envoy travel"})
-		if err != nil || !replayed || again.ID != a1.ID || again.EntryID != a1.EntryID {
+		if err != nil || !replayed || again.ID != a1.ID || again.EntryID != a1.EntryID || again.Minor != 8000_00 {
 			t.Errorf("retry = %+v %v %v, want allocation %d replayed", again, replayed, err, a1.ID)
 		}
 		// "8000" is the same amount as "8000.00": the same request.

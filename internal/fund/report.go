@@ -251,7 +251,7 @@ func (s *Service) ByCase(ctx context.Context, v casework.Viewer) ([]TargetRow, e
 	for _, a := range as {
 		byAlloc[a.ID] = a
 		if a.Status == Pending {
-			get(key{a.Target, a.Currency}).pend += mustMinor(a.Amount, a.Currency)
+			get(key{a.Target, a.Currency}).pend += a.Minor
 		}
 	}
 	for _, e := range es {
@@ -260,7 +260,7 @@ func (s *Service) ByCase(ctx context.Context, v casework.Viewer) ([]TargetRow, e
 			continue
 		}
 		sm := get(key{a.Target, a.Currency})
-		n := mustMinor(e.Amount, e.Currency)
+		n := e.Minor
 		switch e.Kind {
 		case Allocation:
 			sm.alloc += n
@@ -281,19 +281,6 @@ func (s *Service) ByCase(ctx context.Context, v casework.Viewer) ([]TargetRow, e
 			Balance: FormatAmount(sm.alloc-sm.disb-sm.ret, k.cur), Pending: FormatAmount(sm.pend, k.cur)})
 	}
 	return out, nil
-}
-
-// mustMinor parses an amount the ledger itself wrote (never input).
-func mustMinor(amount, currency string) int64 {
-	neg := strings.HasPrefix(amount, "-")
-	n, err := ParseAmount("amount", strings.TrimPrefix(amount, "-"), currency)
-	if err != nil {
-		return 0
-	}
-	if neg {
-		return -n
-	}
-	return n
 }
 
 // Timing is the time from allocation request to first disbursement.
@@ -390,9 +377,9 @@ func (s *Service) Statement(ctx context.Context, v casework.Viewer, donor string
 		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.Format(time.DateOnly), string(e.Kind), e.Currency, e.Amount,
 			e.Rate, e.ReportingCurrency, e.ReportingAmount, csvSafe(e.Memo)})
 		if e.Kind == Pledge {
-			pl[e.Currency] += mustMinor(e.Amount, e.Currency)
+			pl[e.Currency] += e.Minor
 		} else {
-			recv[e.Currency] += mustMinor(e.Amount, e.Currency)
+			recv[e.Currency] += e.Minor
 		}
 	}
 	for _, a := range amounts(recv) {

@@ -179,6 +179,9 @@ func write[T any](ctx context.Context, s *Service, v casework.Viewer, key, op st
 	if err := json.Unmarshal(resp, &out); err != nil {
 		return zero, false, fmt.Errorf("fund: stored response: %w", err)
 	}
+	if r, ok := any(&out).(interface{ restore() }); ok {
+		r.restore()
+	}
 	return out, replayed, nil
 }
 
