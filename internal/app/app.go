@@ -21,6 +21,7 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
+	"threshold/internal/fund"
 	"threshold/internal/geo"
 	"threshold/internal/roster"
 	"threshold/internal/server"
@@ -163,12 +164,19 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 
+	// The rapid-response fund: a double-entry ledger.
+	money, err := fund.New(fund.Options{Store: db, Cases: cases, Deployments: rost, Audit: auditLog, Now: opts.Now, Log: opts.Log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
 		Store: db, Metrics: metrics, Audit: auditLog, Changes: a.warn.Watcher, Alerts: a.warn.Alerts,
 		Deliveries: a.warn.Notifier, Rules: db, Cases: cases,
-		FieldReports: a.warn.FieldReports, Gateways: a.warn.Gateways, Roster: rost, Agreements: agreements,
+		FieldReports: a.warn.FieldReports, Gateways: a.warn.Gateways, Roster: rost, Fund: money, Agreements: agreements,
 		Log: opts.Log, Geo: g, Now: opts.Now,
 		StatsCacheTTL: opts.StatsCacheTTL, MaxUpload: opts.MaxUpload, UploadTimeout: opts.UploadTimeout,
 	}); err != nil {
