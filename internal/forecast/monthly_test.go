@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"context"
 	"encoding/csv"
 	"io"
 	"math"
@@ -270,5 +271,43 @@ func TestMonthlyFeatures(t *testing.T) {
 		if math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("CAF %s %s = %g, want %g", tt.month, tt.feature, got, tt.want)
 		}
+	}
+}
+
+// TestMonthlyCovariates checks that a month's structural covariates are
+// the country-year features of the year before, from the real panels.
+func TestMonthlyCovariates(t *testing.T) {
+	cov, err := LoadFeatures(context.Background(), fileReader{files: realPanels(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, _ := gedIndicators(t, carMexico)
+	mp, err := BuildMonthly(CountryMonth, values, nil, time.Time{}, cov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, covCols := mp.FeatureNames(), cov.Names()
+	known := 0
+	for _, tt := range []struct {
+		iso3, month string
+		year        int
+	}{
+		{"CAF", "2013-12", 2012}, {"CAF", "2014-01", 2013}, {"MEX", "2010-06", 2009},
+	} {
+		p := slices.Index(mp.Places, indicator.Place{Country: tt.iso3})
+		m, _ := time.Parse("2006-01", tt.month)
+		row, yearRow := mp.Row(p, mp.MonthOf(m)), cov.Row(tt.iso3, tt.year)
+		for _, n := range covNames {
+			got, want := row[slices.Index(names, n)], yearRow[slices.Index(covCols, n)]
+			if got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Errorf("%s %s %s = %g, want %g (year %d)", tt.iso3, tt.month, n, got, want, tt.year)
+			}
+			if !math.IsNaN(got) {
+				known++
+			}
+		}
+	}
+	if known == 0 {
+		t.Error("no covariate known: the panels were not read")
 	}
 }
