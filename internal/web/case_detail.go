@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"threshold/internal/agreement"
 	"threshold/internal/alert"
 	"threshold/internal/casework"
 	"threshold/internal/indicator"
+	"threshold/internal/roster"
 	"threshold/internal/server"
 	"threshold/internal/store"
 )
@@ -52,6 +54,14 @@ type caseView struct {
 	DefaultAt   string        // the action form's date and time, now
 	Transitions []option      // the statuses the case may go to
 	Orgs        []option      // the sharing list's checkboxes
+
+	// DeploymentsOn: the roster is wired; Deployments are the case's
+	// deployments of the people the user may see.
+	DeploymentsOn bool
+	Deployments   []deploymentRow
+	// Mobilise is the mediator and fund sections, for the owner
+	// organisation's writers; nil for everyone else.
+	Mobilise *mobiliseView
 }
 
 type casePlace struct {
@@ -157,7 +167,17 @@ func (h *handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.Timeline = newCaseTimeline(series, alerts, acts, c.CreatedAt, strings.Join(c.Countries, ", "))
+	deps, err := h.caseDeployments(ctx, vw, c.ID)
+	if err != nil {
+		return err
+	}
+	agrs, err := h.caseAgreements(ctx, vw, c.ID)
+	if err != nil {
+		return err
+	}
+	v.Timeline = newCaseTimeline(series, alerts, acts, c.CreatedAt, strings.Join(c.Countries, ", "),
+		timelineMore{Deployments: deps, Agreements: agrs, DeploymentsOn: h.Roster != nil, AgreementsOn: h.Agreements != nil})
+	v.DeploymentsOn = h.Roster != nil
 
 	if v.CanAct {
 		for _, t := range casework.ActionTypes() {
@@ -181,7 +201,11 @@ func (h *handler) casePage(w http.ResponseWriter, r *http.Request) error {
 		if v.Orgs, err = h.orgOptions(r, c.OwnerOrg, c.SharedWith, nil); err != nil {
 			return err
 		}
+		if v.Mobilise, err = h.mobilise(r, vw, c); err != nil {
+			return err
+		}
 	}
+	v.Deployments = deploymentRows(deps, v.Mobilise != nil && v.Mobilise.Roster)
 	h.render(w, r, http.StatusOK, "case", "Case "+strconv.FormatInt(c.ID, 10)+": "+c.Title, v)
 	return nil
 }
@@ -192,6 +216,12 @@ var caseDone = map[string]string{
 	"action":  "Action logged.",
 	"status":  "Status changed.",
 	"sharing": "Sharing list saved.",
+
+	"deployment": "Deployment requested.",
+	"approved":   "Deployment approved.",
+	"rejected":   "Deployment rejected.",
+	"allocated":  "Allocation posted.",
+	"pending":    "Allocation requested: above the approval threshold, it waits for an admin's approval.",
 }
 
 // caseAlerts returns the alerts of a case's timeline, oldest first: those
@@ -325,12 +355,11 @@ func slicesSortedTimes(m map[time.Time]float64) []time.Time {
 
 // caseTimeline is a case's history on one time axis: the monthly
 // fatalities of its countries as bars, and lanes of markers below them
-// for the alerts (at FiredAt) and the actions (at their date).
-// Coordinates are SVG user units, as in chart.
-//
-// Deployments (the roster) and agreement milestones (follow-through) get
-// lanes of their own here once those packages exist; until then there is
-// nothing to draw, and nothing is drawn.
+// for the alerts (at FiredAt) and the actions (at their date); with the
+// roster, a lane of the deployments (a bar from first to last day,
+// coloured by status); with the agreements, a lane of their milestones
+// (the signing day, each provision's status changes). Coordinates are SVG
+// user units, as in chart.
 type caseTimeline struct {
 	Width, Height float64
 	Left, Right   float64
@@ -358,12 +387,59 @@ type timelineLane struct {
 	Y      float64 // the lane's line
 	LabelY float64
 	Marks  []timelineMark
+	Bars   []timelineBar
 }
 
 type timelineMark struct {
 	X, Y  float64
-	Href  string
+	Href  string // "" links nowhere
 	Title string
+	Class string // "" is a plain marker
+}
+
+// timelineBar is a span on a lane: a deployment's window.
+type timelineBar struct {
+	X, Y, W, H float64
+	Href       string
+	Title      string
+	Class      string
+}
+
+// timelineMore is what the timeline draws besides the series, alerts and
+// actions: the lanes of deployments and agreement milestones, each drawn
+// (even empty) when its service is wired.
+type timelineMore struct {
+	Deployments   []roster.Deployment
+	Agreements    []agreement.Agreement // with their provisions
+	DeploymentsOn bool
+	AgreementsOn  bool
+}
+
+// caseAgreements returns the agreements linked to the case, with their
+// provisions and status histories; nil without Deps.Agreements.
+func (h *handler) caseAgreements(ctx context.Context, vw casework.Viewer, id int64) ([]agreement.Agreement, error) {
+	if h.Agreements == nil {
+		return nil, nil
+	}
+	list, err := h.Agreements.List(ctx, vw, agreement.Query{CaseID: id})
+	if err != nil {
+		if errors.Is(err, agreement.ErrNotFound) {
+			return nil, errNotFound
+		}
+		return nil, fmt.Errorf("agreements of case %d: %w", id, err)
+	}
+	out := make([]agreement.Agreement, 0, len(list))
+	for _, a := range list {
+		full, err := h.Agreements.Get(ctx, vw, a.ID)
+		if errors.Is(err, agreement.ErrNotFound) {
+			continue // gone in the meantime
+		} else if err != nil {
+			return nil, fmt.Errorf("agreement %d: %w", a.ID, err)
+		}
+		out = append(out, full)
+	}
+	slices.SortFunc(out, func(a, b agreement.Agreement) int { return cmp.Or(a.Signed.Compare(b.Signed), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
 }
 
 const (
@@ -380,7 +456,7 @@ const timelineLead = 24 // months
 // the case's first dated fact (or the series' start, if later) to the
 // last month of the series or the markers. Each alert's window is shaded
 // on the series, its firing marked in the alerts' lane.
-func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Action, opened time.Time, countries string) caseTimeline {
+func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Action, opened time.Time, countries string, more timelineMore) caseTimeline {
 	c := caseTimeline{Width: chartWidth, Left: chartLeft, Right: chartWidth - chartRight, YLabelX: chartLeft - 6,
 		Top: chartTop, Bottom: chartTop + panelHeight, TitleY: chartTop - 10,
 		Title: "Fatalities per month (best estimate), " + countries}
@@ -405,6 +481,18 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 	}
 	for _, a := range acts {
 		see(a.At)
+	}
+	for _, d := range more.Deployments {
+		see(d.Start)
+		see(d.End())
+	}
+	for _, a := range more.Agreements {
+		see(a.Signed)
+		for _, p := range a.Provisions {
+			for _, ch := range p.History {
+				see(ch.On)
+			}
+		}
 	}
 	if first.IsZero() {
 		c.Empty, c.Height = true, 0
@@ -506,6 +594,51 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 			Title: fmt.Sprintf("Action %d, %s: %s", a.ID, formatTime(a.At), a.Type.Label())})
 	}
 	c.Lanes = []timelineLane{alertLane, actionLane}
+	// Deployments and milestones before the axis starts (an agreement
+	// signed long before the case) are left out; a deployment that began
+	// before it is drawn from the axis' start.
+	if more.DeploymentsOn {
+		y += laneHeight
+		lane := timelineLane{Label: "Deployments", Class: "deployments", Y: y}
+		for _, d := range more.Deployments {
+			end := d.End().AddDate(0, 0, 1)
+			if !end.After(start) {
+				continue
+			}
+			x0, x1 := x(d.Start), x(end)
+			if d.Start.Before(start) {
+				x0 = c.Left
+			}
+			lane.Bars = append(lane.Bars, timelineBar{X: x0, Y: y - markSize, W: round1(math.Max(x1-x0, 2)), H: 2 * markSize,
+				Href: "#deployment-" + strconv.FormatInt(d.ID, 10), Class: "dep-" + string(d.Status),
+				Title: fmt.Sprintf("Deployment %d, %s, %s to %s (%d days): %s", d.ID, cmp.Or(d.Person, "a person on the roster"),
+					d.Start.Format(time.DateOnly), d.End().Format(time.DateOnly), d.Days, d.Status)})
+		}
+		c.Lanes = append(c.Lanes, lane)
+	}
+	if more.AgreementsOn {
+		y += laneHeight
+		lane := timelineLane{Label: "Agreements", Class: "agreements", Y: y}
+		for _, a := range more.Agreements {
+			if !a.Signed.IsZero() && !a.Signed.Before(start) {
+				lane.Marks = append(lane.Marks, timelineMark{X: x(a.Signed), Y: y, Class: "signed",
+					Title: fmt.Sprintf("Agreement %d signed %s: %s", a.ID, a.Signed.Format(time.DateOnly), a.Name)})
+			}
+			for _, p := range a.Provisions {
+				for _, ch := range p.History {
+					if ch.On.IsZero() || ch.On.Before(start) {
+						continue
+					}
+					title := fmt.Sprintf("%s, provision %d (%s): %s on %s", a.Name, p.ID, p.Category, ch.To, ch.On.Format(time.DateOnly))
+					if ch.From != "" {
+						title = fmt.Sprintf("%s, provision %d (%s): %s → %s on %s", a.Name, p.ID, p.Category, ch.From, ch.To, ch.On.Format(time.DateOnly))
+					}
+					lane.Marks = append(lane.Marks, timelineMark{X: x(ch.On), Y: y, Class: "prov-" + string(ch.To), Title: title})
+				}
+			}
+		}
+		c.Lanes = append(c.Lanes, lane)
+	}
 	for i := range c.Lanes {
 		c.Lanes[i].LabelY = c.Lanes[i].Y - markSize - 4
 	}

@@ -97,7 +97,7 @@ func TestCaseTimeline(t *testing.T) {
 	fired := time.Date(2013, 12, 31, 0, 0, 0, 0, time.UTC)
 	alerts := []alert.Alert{{ID: 3, FiredAt: fired, Window: alert.Window{Start: month(2013, time.December), End: fired}}}
 	acts := []casework.Action{{ID: 1, Type: casework.EnvoyDispatch, At: time.Date(2014, 1, 3, 0, 0, 0, 0, time.UTC)}}
-	c := newCaseTimeline(series, alerts, acts, time.Date(2014, 1, 2, 0, 0, 0, 0, time.UTC), "CAF")
+	c := newCaseTimeline(series, alerts, acts, time.Date(2014, 1, 2, 0, 0, 0, 0, time.UTC), "CAF", timelineMore{})
 
 	if c.Span != "Dec 2011 – Jan 2014" {
 		t.Errorf("span %q, want Dec 2011 – Jan 2014 (24 months before the alert's window)", c.Span)
@@ -129,10 +129,10 @@ func TestCaseTimeline(t *testing.T) {
 	}
 
 	// Nothing dated, nothing drawn; no series, markers only.
-	if e := newCaseTimeline(nil, nil, nil, time.Time{}, "CAF"); !e.Empty {
+	if e := newCaseTimeline(nil, nil, nil, time.Time{}, "CAF", timelineMore{}); !e.Empty {
 		t.Errorf("an empty timeline is not Empty: %+v", e)
 	}
-	m := newCaseTimeline(nil, alerts, acts, time.Time{}, "CAF")
+	m := newCaseTimeline(nil, alerts, acts, time.Time{}, "CAF", timelineMore{})
 	if m.Empty || m.HasSeries || len(m.Bars) != 0 || len(m.Windows) != 0 || len(m.Lanes[1].Marks) != 1 {
 		t.Errorf("a timeline without series: %+v", m)
 	}

@@ -54,6 +54,7 @@ func (h *handler) routes(rs *server.Routes) {
 		rs.HandleFunc("POST", "/cases/{id}/actions", caseWriters, h.handle(h.addCaseAction))
 		rs.HandleFunc("POST", "/cases/{id}/status", caseWriters, h.handle(h.changeCaseStatus))
 		rs.HandleFunc("POST", "/cases/{id}/sharing", caseWriters, h.handle(h.shareCase))
+		h.mobiliseRoutes(rs)
 	}
 	if h.Rules != nil {
 		rs.HandleFunc("GET", "/rules", alertReaders, h.handle(h.rulesPage))

@@ -29,12 +29,16 @@ import (
 	"log/slog"
 	"time"
 
+	"threshold/internal/agreement"
 	"threshold/internal/alert"
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
 	"threshold/internal/event"
+	"threshold/internal/fund"
 	"threshold/internal/geo"
+	"threshold/internal/indicator"
+	"threshold/internal/roster"
 	"threshold/internal/server"
 	"threshold/internal/store"
 	"threshold/internal/web/atlas"
@@ -130,6 +134,43 @@ type Cases interface {
 	Report(ctx context.Context, v casework.Viewer, unansweredAfter time.Duration) (casework.Report, error)
 }
 
+// Roster is the roster as the case page uses it: matching people to a
+// case, requesting their deployment and deciding on it. *roster.Service
+// implements it; it applies the roster's access rules (people are seen by
+// their keeper organisation's writers only).
+type Roster interface {
+	Match(ctx context.Context, v casework.Viewer, r roster.Request) (roster.Result, error)
+	RequestDeployment(ctx context.Context, v casework.Viewer, d roster.Deployment, note string) (roster.Deployment, error)
+	Deployments(ctx context.Context, v casework.Viewer, q roster.DeploymentQuery) ([]roster.Deployment, error)
+	GetDeployment(ctx context.Context, v casework.Viewer, id int64) (roster.Deployment, error)
+	Move(ctx context.Context, v casework.Viewer, id int64, to roster.Status, note string) (roster.Deployment, error)
+}
+
+// Fund is the rapid-response fund as the case page uses it.
+// *fund.Service implements it; key is an idempotency key, so that a form
+// submitted twice pays once.
+type Fund interface {
+	Allocate(ctx context.Context, v casework.Viewer, key string, r fund.AllocationRequest) (fund.Alloc, bool, error)
+	Allocations(ctx context.Context, v casework.Viewer, q fund.AllocQuery) ([]fund.Alloc, error)
+	Balance(ctx context.Context, v casework.Viewer) (fund.Balances, error)
+	Reporting() string
+}
+
+// Agreements are the agreements linked to cases, with their provisions'
+// implementation. *agreement.Service implements it.
+type Agreements interface {
+	List(ctx context.Context, v casework.Viewer, q agreement.Query) ([]agreement.Agreement, error)
+	Get(ctx context.Context, v casework.Viewer, id int64) (agreement.Agreement, error)
+}
+
+// Forecasts is the stored production forecasts (threshold forecast run)
+// and the month indicators that tell what happened in the months they
+// forecast. *store.DB implements it.
+type Forecasts interface {
+	Forecasts(ctx context.Context, q store.ForecastQuery) ([]store.Forecast, error)
+	Indicators(ctx context.Context, q store.IndicatorQuery) ([]indicator.Value, error)
+}
+
 // Deps is what the dashboard needs from the rest of the program.
 type Deps struct {
 	Data  Reader
@@ -151,6 +192,20 @@ type Deps struct {
 	// then offer to open a case from an alert, and the inbox lists the
 	// unanswered warnings first.
 	Cases Cases
+	// Roster adds the deployments lane to the case timeline and, for the
+	// owner organisation's writers, the mediator request form; nil leaves
+	// them out. It needs Cases.
+	Roster Roster
+	// Fund adds the case's allocations and the fund's balance to the case
+	// page, and the allocation form for those who move money; nil leaves
+	// them out. It needs Cases.
+	Fund Fund
+	// Agreements adds the agreements lane (signing days, provision
+	// status changes) to the case timeline; nil leaves it out.
+	Agreements Agreements
+	// Forecasts adds the forecast layer of the world map and the
+	// forecasts section of the country pages; nil leaves them out.
+	Forecasts Forecasts
 	// Audit records rules saves and reads of alerts; nil records no reads.
 	Audit Auditor
 	Log   *slog.Logger     // nil discards
