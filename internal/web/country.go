@@ -39,6 +39,9 @@ type countryView struct {
 	NextPage       string // query of the next page; "" on the last
 
 	Areas []areaRow
+
+	// Forecast is the forecasts section; nil without Deps.Forecasts.
+	Forecast *countryForecast
 }
 
 // countryFilter is the events form, as submitted.
@@ -206,6 +209,11 @@ func (h *handler) countryPage(w http.ResponseWriter, r *http.Request) error {
 		v.NextPage = v.Filter.query("page", strconv.Itoa(v.Page+1))
 	}
 	v.Listed = read
+	if h.Forecasts != nil {
+		if v.Forecast, err = h.countryForecasts(ctx, c.ISO3); err != nil {
+			return err
+		}
+	}
 
 	status := http.StatusOK
 	if len(v.Problems) > 0 {

@@ -105,6 +105,12 @@ type worldMapView struct {
 	Empty      bool   // the database holds no events at all
 	Problem    string // why the chosen end date was ignored
 	TotalValue int
+	// Layers: forecasts can be shown (Deps.Forecasts is set), so the page
+	// offers the layers; Layer is the one shown, violence or forecast.
+	Layers bool
+	Layer  string
+	// Forecast is the forecast layer, nil when the violence layer is shown.
+	Forecast *forecastLayer
 }
 
 // mapDate is a date with its display form, for templates.
@@ -117,6 +123,7 @@ type mapCountry struct {
 	Fatalities int
 	Value      int // Events or Fatalities, as measured
 	HasData    bool
+	Forecast   string // with the forecast layer: "12% probability, Jan 2023"; "" without a forecast
 }
 
 // worldMapPage is the home page: countries shaded by recent violence.
@@ -211,6 +218,15 @@ func (h *handler) worldMapPage(w http.ResponseWriter, r *http.Request) error {
 		return cmp.Or(cmp.Compare(b.Value, a.Value), cmp.Compare(a.Name, b.Name))
 	})
 	title := fmt.Sprintf("World map: %s in %d days to %s", measure, days, v.ToDate.Text)
+	if h.Forecasts != nil {
+		v.Layers, v.Layer = true, layerViolence
+		if q.Get("layer") == layerForecast {
+			if err := h.applyForecastLayer(r.Context(), q.Get("target"), &v); err != nil {
+				return err
+			}
+			title = "World map: forecast probability of " + v.Forecast.Target + " next month"
+		}
+	}
 	status := http.StatusOK
 	if problem != "" {
 		status = http.StatusBadRequest
