@@ -232,11 +232,11 @@ type areaForecast struct {
 // beside what happened.
 type forecastHistory struct {
 	Target, Title string
-	Chart         *historyChart // nil for fatalities
-	Rows          []pastForecastRow  // newest first
-	Scored        int           // months whose outcome is known
-	Brier         string        // mean squared error of those; "" when none
-	Inside        string        // fatalities: the months inside the 80% interval, "7 of 9"
+	Chart         *historyChart     // nil for fatalities
+	Rows          []pastForecastRow // newest first
+	Scored        int               // months whose outcome is known
+	Brier         string            // mean squared error of those; "" when none
+	Inside        string            // fatalities: the months inside the 80% interval, "7 of 9"
 }
 
 type pastForecastRow struct {
@@ -380,7 +380,9 @@ func areaForecasts(fs []store.Forecast) []areaForecast {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortFunc(idx, func(i, j int) int { return cmp.Or(cmp.Compare(ps[j], ps[i]), strings.Compare(out[i].Name, out[j].Name)) })
+	slices.SortFunc(idx, func(i, j int) int {
+		return cmp.Or(cmp.Compare(ps[j], ps[i]), strings.Compare(out[i].Name, out[j].Name))
+	})
 	sorted := make([]areaForecast, len(out))
 	for k, i := range idx {
 		sorted[k] = out[i]
