@@ -59,6 +59,7 @@ type caseView struct {
 	// deployments of the people the user may see.
 	DeploymentsOn bool
 	Deployments   []deploymentRow
+	AgreementsOn  bool // the timeline has the agreements' lane
 	// Mobilise is the mediator and fund sections, for the owner
 	// organisation's writers; nil for everyone else.
 	Mobilise *mobiliseView
@@ -177,7 +178,7 @@ func (h *handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Timeline = newCaseTimeline(series, alerts, acts, c.CreatedAt, strings.Join(c.Countries, ", "),
 		timelineMore{Deployments: deps, Agreements: agrs, DeploymentsOn: h.Roster != nil, AgreementsOn: h.Agreements != nil})
-	v.DeploymentsOn = h.Roster != nil
+	v.DeploymentsOn, v.AgreementsOn = h.Roster != nil, h.Agreements != nil
 
 	if v.CanAct {
 		for _, t := range casework.ActionTypes() {

@@ -320,8 +320,10 @@ func TestCaseRoutes(t *testing.T) {
 			t.Errorf("%s %s admits %v, want every role", rt.Method, rt.Pattern, rt.Policy.Roles())
 		}
 	}
-	if len(mine) != 6 {
-		t.Errorf("the case pages have %d routes, want 6", len(mine))
+	// 6 of casework, 4 of mobilisation (deployments requested, approved,
+	// rejected; fund allocations).
+	if len(mine) != 10 {
+		t.Errorf("the case pages have %d routes, want 10", len(mine))
 	}
 	servertest.CheckAccess(t, srv, mine)
 
