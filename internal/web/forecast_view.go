@@ -76,14 +76,17 @@ func probClassOf(p float64) class {
 }
 
 // formatProb writes a probability as a percentage people read: "0.4%",
-// "12%", "<0.1%".
+// "12%", "<0.1%", ">99.9%"; near 0 and 1 with a decimal, so that a
+// forecast of 99.6% does not read as a certainty.
 func formatProb(p float64) string {
 	switch pc := p * 100; {
 	case math.IsNaN(p):
 		return "–"
 	case pc < 0.1:
 		return "<0.1%"
-	case pc < 10:
+	case pc > 99.9:
+		return ">99.9%"
+	case pc < 10 || pc >= 99.5:
 		return strconv.FormatFloat(pc, 'f', 1, 64) + "%"
 	default:
 		return strconv.FormatFloat(pc, 'f', 0, 64) + "%"
@@ -196,7 +199,10 @@ func sortedTimes(set map[time.Time]bool) []time.Time {
 // forecasts with their factors, the provinces' next month, and the history
 // of past forecasts beside what happened.
 type countryForecast struct {
-	None    bool // no forecast is stored for the country
+	None bool // no forecast is stored for the country
+	// NoOnset: the latest run forecast active but not onset, which is
+	// forecast only for places at risk of one.
+	NoOnset bool
 	Latest  []forecastTable
 	Areas   []areaForecast
 	History []forecastHistory
@@ -284,6 +290,16 @@ func (h *handler) countryForecasts(ctx context.Context, iso3 string) (*countryFo
 		cf.Latest = append(cf.Latest, latestTable(t, mine))
 		cf.History = append(cf.History, historyOf(t, mine, obs))
 	}
+	var onsetAt, activeAt time.Time
+	for _, f := range fs {
+		switch {
+		case f.Target == targetOnset && f.Cutoff.After(onsetAt):
+			onsetAt = f.Cutoff
+		case f.Target == targetActive && f.Cutoff.After(activeAt):
+			activeAt = f.Cutoff
+		}
+	}
+	cf.NoOnset = !activeAt.IsZero() && onsetAt.Before(activeAt)
 	cf.Areas = areaForecasts(areas)
 	return cf, nil
 }

@@ -192,6 +192,7 @@ func TestForecastPages(t *testing.T) {
 			`id="forecast-areas"`,
 			"Past forecasts and what happened: Active violence",
 			`<svg class="chart forecast-history"`,
+			`id="no-onset"`,
 		}, []string{"No forecasts are stored for"}},
 	}
 	for _, tt := range tests {
@@ -316,7 +317,9 @@ func pct(p float64) string {
 	switch pc := p * 100; {
 	case pc < 0.1:
 		return "&lt;0.1%"
-	case pc < 10:
+	case pc > 99.9:
+		return "&gt;99.9%"
+	case pc < 10 || pc >= 99.5:
 		return fmt.Sprintf("%.1f%%", pc)
 	default:
 		return fmt.Sprintf("%.0f%%", pc)
