@@ -187,6 +187,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
 		Alerts: a.warn.Alerts, Rules: db, Events: db, Deliveries: a.warn.Notifier, Audit: auditLog, Cases: cases,
 		Roster: rost, Fund: money, Agreements: agreements,
+		Forecasts: db,
 		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
 	}); err != nil {
 		db.Close()
