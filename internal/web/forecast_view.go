@@ -571,14 +571,15 @@ type historyBox struct {
 
 const (
 	historyWidth  = 720.0
+	historyLeft   = 72.0 // room for the outcome strip's label
 	historyPlotH  = 120.0
 	historyTop    = 12.0
 	historyStripH = 12.0
 )
 
 func newHistoryChart(pts []historyPoint) *historyChart {
-	c := &historyChart{Width: historyWidth, Left: chartLeft, Right: historyWidth - chartRight, Top: historyTop,
-		Bottom: historyTop + historyPlotH, YLabelX: chartLeft - 6, StripH: historyStripH}
+	c := &historyChart{Width: historyWidth, Left: historyLeft, Right: historyWidth - chartRight, Top: historyTop,
+		Bottom: historyTop + historyPlotH, YLabelX: historyLeft - 6, StripH: historyStripH}
 	c.StripY = c.Bottom + 10
 	c.XAxisY = c.StripY + c.StripH + 16
 	c.Height = c.XAxisY + 10
