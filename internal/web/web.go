@@ -8,7 +8,10 @@
 // (/silences); with Deps.Rules, the alert rules and, for admins, their
 // editor (/rules). With Deps.Cases, casework: the cases the user may know
 // of (/cases) and each case with its timeline, actions and
-// warning-to-action time (/cases/{id}).
+// warning-to-action time (/cases/{id}). With Deps.Forecasts, the stored
+// forecasts: the world map's forecast layer (/?layer=forecast) and each
+// country page's latest forecasts with their factors, its provinces' next
+// month, and its past forecasts beside what happened.
 //
 // Each page is a handler file with a template of the same name in
 // templates/; templates and static assets are embedded, and maps are drawn
