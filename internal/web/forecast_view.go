@@ -277,19 +277,6 @@ func (h *handler) countryForecasts(ctx context.Context, iso3 string) (*countryFo
 		return nil, err
 	}
 	obs := newObserved(vals, fs)
-	for _, t := range forecastTargets {
-		var mine []store.Forecast
-		for _, f := range fs {
-			if f.Target == t {
-				mine = append(mine, f)
-			}
-		}
-		if len(mine) == 0 {
-			continue
-		}
-		cf.Latest = append(cf.Latest, latestTable(t, mine))
-		cf.History = append(cf.History, historyOf(t, mine, obs))
-	}
 	var onsetAt, activeAt time.Time
 	for _, f := range fs {
 		switch {
@@ -300,6 +287,23 @@ func (h *handler) countryForecasts(ctx context.Context, iso3 string) (*countryFo
 		}
 	}
 	cf.NoOnset = !activeAt.IsZero() && onsetAt.Before(activeAt)
+	for _, t := range forecastTargets {
+		var mine []store.Forecast
+		for _, f := range fs {
+			if f.Target == t {
+				mine = append(mine, f)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		// Onset forecasts of an older cut-off are not the latest: the
+		// latest run found the country not at risk (NoOnset).
+		if t != targetOnset || !cf.NoOnset {
+			cf.Latest = append(cf.Latest, latestTable(t, mine))
+		}
+		cf.History = append(cf.History, historyOf(t, mine, obs))
+	}
 	cf.Areas = areaForecasts(areas)
 	return cf, nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"slices"
@@ -174,5 +175,66 @@ func TestAreaForecasts(t *testing.T) {
 	}
 	if a := got[1]; a.Name != "Lobaye" || a.Active != "6.9%" || a.Onset != "7.5%" || a.OnsetNotAtRisk {
 		t.Errorf("second area %+v: want Lobaye, 6.9%%, onset 7.5%%", a)
+	}
+}
+
+// fakeForecasts serves fixed forecasts and month indicators.
+type fakeForecasts struct {
+	fs   []store.Forecast
+	vals []indicator.Value
+}
+
+func (f fakeForecasts) Forecasts(_ context.Context, q store.ForecastQuery) ([]store.Forecast, error) {
+	var out []store.Forecast
+	for _, x := range f.fs {
+		if x.Unit == q.Unit && x.Country == q.Country {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func (f fakeForecasts) Indicators(context.Context, store.IndicatorQuery) ([]indicator.Value, error) {
+	return f.vals, nil
+}
+
+// TestCountryForecastsOnset: an onset forecast of an older cut-off than
+// the latest run's is history, not the latest forecast.
+func TestCountryForecastsOnset(t *testing.T) {
+	nov, dec := time.Date(2022, 11, 30, 0, 0, 0, 0, time.UTC), time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)
+	base := store.Forecast{Unit: unitCountryMonth, Country: "CAF", Horizon: 1, ModelVersion: "monthly-1", Mean: math.NaN(), Lo80: math.NaN(), Hi80: math.NaN()}
+	with := func(target string, cutoff time.Time, p float64) store.Forecast {
+		f := base
+		f.Target, f.Cutoff, f.Period, f.Probability = target, cutoff, cutoff.AddDate(0, 0, 1), p
+		return f
+	}
+	tests := []struct {
+		name        string
+		fs          []store.Forecast
+		wantLatest  []string
+		wantNoOnset bool
+		wantNone    bool
+	}{
+		{"onset at the latest cut-off", []store.Forecast{with(targetActive, dec, 0.6), with(targetOnset, dec, 0.1)},
+			[]string{targetActive, targetOnset}, false, false},
+		{"onset only at an older cut-off", []store.Forecast{with(targetActive, nov, 0.2), with(targetOnset, nov, 0.1), with(targetActive, dec, 0.6)},
+			[]string{targetActive}, true, false},
+		{"nothing stored", nil, nil, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &handler{Deps: Deps{Forecasts: fakeForecasts{fs: tt.fs}}}
+			cf, err := h.countryForecasts(context.Background(), "CAF")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var latest []string
+			for _, l := range cf.Latest {
+				latest = append(latest, l.Target)
+			}
+			if !slices.Equal(latest, tt.wantLatest) || cf.NoOnset != tt.wantNoOnset || cf.None != tt.wantNone {
+				t.Errorf("latest %q, NoOnset %v, None %v; want %q, %v, %v", latest, cf.NoOnset, cf.None, tt.wantLatest, tt.wantNoOnset, tt.wantNone)
+			}
+		})
 	}
 }
