@@ -499,6 +499,10 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 		c.Empty, c.Height = true, 0
 		return c
 	}
+	// The axis reaches the case's opening: without it, a case with no
+	// action, seen by someone who may not read its alerts, would end with
+	// the series, before the lead that starts it.
+	see(opened)
 	focus := opened
 	for _, a := range alerts {
 		for _, t := range []time.Time{a.Window.Start, a.FiredAt} {

@@ -6,8 +6,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"threshold/internal/agreement"
 	"threshold/internal/alert"
 	"threshold/internal/casework"
+	"threshold/internal/roster"
 )
 
 func TestParsePlaces(t *testing.T) {
@@ -135,5 +137,78 @@ func TestCaseTimeline(t *testing.T) {
 	m := newCaseTimeline(nil, alerts, acts, time.Time{}, "CAF", timelineMore{})
 	if m.Empty || m.HasSeries || len(m.Bars) != 0 || len(m.Windows) != 0 || len(m.Lanes[1].Marks) != 1 {
 		t.Errorf("a timeline without series: %+v", m)
+	}
+}
+
+// TestCaseTimelineMore lays out the deployments and agreements lanes:
+// each lane is drawn when its service is wired, even empty; a deployment
+// is a bar from its first to its last day coloured by status; an
+// agreement's signing day and its provisions' changes are markers, and
+// those before the axis starts are left out. A series that ends before
+// the case opened still gives an axis up to the opening.
+func TestCaseTimelineMore(t *testing.T) {
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	series := []monthly{{Month: day(2022, time.December, 1), Label: "Dec 2022", Fatalities: 5}}
+	opened := day(2025, time.November, 20)
+	deps := []roster.Deployment{
+		{ID: 7, Person: "Synthetic Mediator", Start: day(2025, time.December, 1), Days: 14, Status: roster.Approved},
+		{ID: 8, Start: day(2025, time.December, 20), Days: 5, Status: roster.Requested},
+	}
+	agrs := []agreement.Agreement{
+		{ID: 1, Name: "Synthetic old accord", Signed: day(2010, time.March, 1)}, // before the axis
+		{ID: 2, Name: "Synthetic accord", Signed: day(2025, time.June, 1), Provisions: []agreement.Provision{{ID: 5, Category: "cease",
+			History: []agreement.StatusChange{{To: agreement.NotStarted, On: day(2025, time.June, 1)},
+				{From: agreement.NotStarted, To: agreement.Minimal, On: day(2025, time.September, 1)}}}}},
+	}
+	tests := []struct {
+		name       string
+		more       timelineMore
+		lanes      []string // lane classes
+		span       string
+		bars       []string // the deployments lane's bar classes
+		marks      []string // the agreements lane's marker classes
+		wantBarEnd bool     // the first bar ends after it starts, within the plot
+	}{
+		{"none wired", timelineMore{}, []string{"alerts", "actions"}, "Nov 2023 – Nov 2025", nil, nil, false},
+		{"wired, empty", timelineMore{DeploymentsOn: true, AgreementsOn: true}, []string{"alerts", "actions", "deployments", "agreements"},
+			"Nov 2023 – Nov 2025", nil, nil, false},
+		{"deployments and agreements", timelineMore{Deployments: deps, Agreements: agrs, DeploymentsOn: true, AgreementsOn: true},
+			[]string{"alerts", "actions", "deployments", "agreements"}, "Nov 2023 – Dec 2025",
+			[]string{"dep-approved", "dep-requested"}, []string{"signed", "prov-not-started", "prov-minimal"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCaseTimeline(series, nil, nil, opened, "CAF", tt.more)
+			var lanes, bars, marks []string
+			lane := map[string]timelineLane{}
+			for _, l := range c.Lanes {
+				lanes = append(lanes, l.Class)
+				lane[l.Class] = l
+			}
+			for _, b := range lane["deployments"].Bars {
+				bars = append(bars, b.Class)
+			}
+			for _, m := range lane["agreements"].Marks {
+				marks = append(marks, m.Class)
+			}
+			if d := cmp.Diff(tt.lanes, lanes); d != "" {
+				t.Errorf("lanes (-want +got):\n%s", d)
+			}
+			if c.Span != tt.span {
+				t.Errorf("span %q, want %q", c.Span, tt.span)
+			}
+			if d := cmp.Diff(tt.bars, bars); d != "" {
+				t.Errorf("deployment bars (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.marks, marks); d != "" {
+				t.Errorf("agreement markers (-want +got):\n%s", d)
+			}
+			if tt.wantBarEnd {
+				b := lane["deployments"].Bars[0]
+				if b.X < c.Left || b.W <= 0 || b.X+b.W > c.Right+0.5 || b.Href != "#deployment-7" {
+					t.Errorf("bar %+v outside the plot [%v, %v] or linked elsewhere", b, c.Left, c.Right)
+				}
+			}
+		})
 	}
 }
