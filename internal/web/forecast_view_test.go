@@ -174,10 +174,10 @@ func TestForecastPages(t *testing.T) {
 				probClass(next.Probability), pct(next.Probability)),
 			`<option value="active" selected>active</option>`,
 			`<input type="radio" name="layer" value="forecast" checked>`,
-		}, []string{"No forecasts of active are stored"}},
+		}, []string{"No forecasts of active 1 month ahead are stored"}},
 		{"map layer without forecasts of a target", auth.Analyst, "/?layer=forecast&target=onset", []string{
 			"Forecast probability of onset next month",
-			"No forecasts of onset are stored yet",
+			"No forecasts of onset 1 month ahead are stored yet",
 			"<code>threshold forecast run</code>",
 		}, nil},
 		{"map without the layer", auth.Analyst, "/", []string{
@@ -263,7 +263,7 @@ func TestForecastPagesAbsent(t *testing.T) {
 		path     string
 		contains []string
 	}{
-		{"/?layer=forecast", []string{"No forecasts of active are stored yet", "<code>threshold forecast run</code>", "No forecast stored"}},
+		{"/?layer=forecast", []string{"No forecasts of active 1 month ahead are stored yet", "<code>threshold forecast run</code>", "No forecast stored"}},
 		{"/countries/CAF", []string{"No forecasts are stored for Central African Republic", "<code>threshold forecast run</code>"}},
 	}
 	for _, tt := range tests {
