@@ -14,6 +14,7 @@ import (
 
 	"threshold/internal/agreement"
 	"threshold/internal/alert"
+	"threshold/internal/auth"
 	"threshold/internal/casework"
 	"threshold/internal/indicator"
 	"threshold/internal/roster"
@@ -168,17 +169,22 @@ func (h *handler) casePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	deps, err := h.caseDeployments(ctx, vw, c.ID)
-	if err != nil {
-		return err
+	// The deployments are for those the roster shows people to: partner
+	// viewers see no lane and no table of them.
+	v.DeploymentsOn = h.Roster != nil && (roster.CanWrite(vw) || vw.Role == auth.MediationExpert)
+	var deps []roster.Deployment
+	if v.DeploymentsOn {
+		if deps, err = h.caseDeployments(ctx, vw, c.ID); err != nil {
+			return err
+		}
 	}
 	agrs, err := h.caseAgreements(ctx, vw, c.ID)
 	if err != nil {
 		return err
 	}
 	v.Timeline = newCaseTimeline(series, alerts, acts, c.CreatedAt, strings.Join(c.Countries, ", "),
-		timelineMore{Deployments: deps, Agreements: agrs, DeploymentsOn: h.Roster != nil, AgreementsOn: h.Agreements != nil})
-	v.DeploymentsOn, v.AgreementsOn = h.Roster != nil, h.Agreements != nil
+		timelineMore{Deployments: deps, Agreements: agrs, DeploymentsOn: v.DeploymentsOn, AgreementsOn: h.Agreements != nil})
+	v.AgreementsOn = h.Agreements != nil
 
 	if v.CanAct {
 		for _, t := range casework.ActionTypes() {
@@ -614,7 +620,7 @@ func newCaseTimeline(series []monthly, alerts []alert.Alert, acts []casework.Act
 			if d.Start.Before(start) {
 				x0 = c.Left
 			}
-			lane.Bars = append(lane.Bars, timelineBar{X: x0, Y: y - markSize, W: round1(math.Max(x1-x0, 2)), H: 2 * markSize,
+			lane.Bars = append(lane.Bars, timelineBar{X: x0, Y: y - markSize, W: round1(math.Max(x1-x0, 4)), H: 2 * markSize,
 				Href: "#deployment-" + strconv.FormatInt(d.ID, 10), Class: "dep-" + string(d.Status),
 				Title: fmt.Sprintf("Deployment %d, %s, %s to %s (%d days): %s", d.ID, cmp.Or(d.Person, "a person on the roster"),
 					d.Start.Format(time.DateOnly), d.End().Format(time.DateOnly), d.Days, d.Status)})

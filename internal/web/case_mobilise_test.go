@@ -31,20 +31,21 @@ func TestMobiliseAccess(t *testing.T) {
 		name     string
 		email    string
 		page     int  // status of the shared case's page
+		deploys  bool // the deployments' lane and table
 		mediator bool // the mediator section
 		fund     bool // the fund section
 		allocate bool // the allocation form
 		request  int  // status of a deployment request on the shared case
 		alloc    int  // status of an allocation to the shared case
 	}{
-		{"admin", webtest.Email(auth.Admin), http.StatusOK, true, true, true, http.StatusSeeOther, http.StatusSeeOther},
-		{"analyst", webtest.Email(auth.Analyst), http.StatusOK, true, true, true, http.StatusSeeOther, http.StatusSeeOther},
-		{"desk", webtest.Email(auth.DeskOfficer), http.StatusOK, true, true, false, http.StatusSeeOther, http.StatusForbidden},
-		{"expert", webtest.Email(auth.MediationExpert), http.StatusOK, false, false, false, http.StatusForbidden, http.StatusForbidden},
-		{"partner-viewer", webtest.Email(auth.PartnerViewer), http.StatusOK, false, false, false, http.StatusForbidden, http.StatusForbidden},
-		{"partner-org desk", webtest.OrgEmail(webtest.PartnerOrg, auth.DeskOfficer), http.StatusOK, false, false, false, http.StatusForbidden, http.StatusForbidden},
-		{"partner-org viewer", webtest.OrgEmail(webtest.PartnerOrg, auth.PartnerViewer), http.StatusOK, false, false, false, http.StatusForbidden, http.StatusForbidden},
-		{"other-org desk", webtest.OrgEmail(webtest.OtherOrg, auth.DeskOfficer), http.StatusNotFound, false, false, false, http.StatusNotFound, http.StatusForbidden},
+		{"admin", webtest.Email(auth.Admin), http.StatusOK, true, true, true, true, http.StatusSeeOther, http.StatusSeeOther},
+		{"analyst", webtest.Email(auth.Analyst), http.StatusOK, true, true, true, true, http.StatusSeeOther, http.StatusSeeOther},
+		{"desk", webtest.Email(auth.DeskOfficer), http.StatusOK, true, true, true, false, http.StatusSeeOther, http.StatusForbidden},
+		{"expert", webtest.Email(auth.MediationExpert), http.StatusOK, true, false, false, false, http.StatusForbidden, http.StatusForbidden},
+		{"partner-viewer", webtest.Email(auth.PartnerViewer), http.StatusOK, false, false, false, false, http.StatusForbidden, http.StatusForbidden},
+		{"partner-org desk", webtest.OrgEmail(webtest.PartnerOrg, auth.DeskOfficer), http.StatusOK, true, false, false, false, http.StatusForbidden, http.StatusForbidden},
+		{"partner-org viewer", webtest.OrgEmail(webtest.PartnerOrg, auth.PartnerViewer), http.StatusOK, false, false, false, false, http.StatusForbidden, http.StatusForbidden},
+		{"other-org desk", webtest.OrgEmail(webtest.OtherOrg, auth.DeskOfficer), http.StatusNotFound, false, false, false, false, http.StatusNotFound, http.StatusForbidden},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +53,7 @@ func TestMobiliseAccess(t *testing.T) {
 			tok := site.SignInAs(t, c, tt.email).CSRF
 			p := get(t, c, site.URL+casePath(fx.shared, "")+"?match=1&skill=process-design&start=2026-01-05&days=10")
 			p.want(t, "case page", tt.page)
-			for what, want := range map[string]bool{`id="mediator"`: tt.mediator, `id="candidates"`: tt.mediator,
+			for what, want := range map[string]bool{`id="deployments"`: tt.deploys, `lane-deployments`: tt.deploys, `id="mediator"`: tt.mediator, `id="candidates"`: tt.mediator,
 				`id="fund"`: tt.fund, `id="allocation-form"`: tt.allocate, webtest.MediatorName: tt.mediator, `id="fund-cash"`: tt.fund} {
 				if got := strings.Contains(p.body, what); got != want {
 					t.Errorf("the page holds %q: %v, want %v", what, got, want)
