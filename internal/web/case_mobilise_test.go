@@ -174,6 +174,15 @@ func TestMobiliseFlow(t *testing.T) {
 	if p := get(t, an, site.URL+casePath(id, "")); !strings.Contains(p.body, "97500.00 USD") {
 		t.Errorf("refused allocations moved money")
 	}
+	// Above the approval threshold (USD 50,000.00) an allocation waits
+	// for an admin and moves no money.
+	big := post(t, an, site.URL+casePath(id, "allocations"), url.Values{"csrf_token": {atok}, "key": {"synthetic-k3"},
+		"amount": {"60000.00"}, "currency": {"USD"}, "purpose": {"Synthetic large mission"}})
+	if loc := big.header.Get("Location"); big.status != http.StatusSeeOther || !strings.Contains(loc, "?done=pending#allocation-") {
+		t.Errorf("an allocation above the threshold: status %d, location %q", big.status, loc)
+	}
+	get(t, an, site.URL+casePath(id, "")+"?done=pending").want(t, "pending", http.StatusOK, "97500.00 USD",
+		`data-status="pending-approval"`, "waits for an admin")
 
 	// Agreement milestones: the signing day and a provision's change.
 	ctx := context.Background()
