@@ -68,8 +68,18 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		Secure: h.secure(r), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1, Secure: h.secure(r), HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, v.Next, http.StatusSeeOther)
+	http.Redirect(w, r, h.home(p.Role, v.Next), http.StatusSeeOther)
 	return nil
+}
+
+// home is where a sign-in without a page to return to lands: a desk
+// officer's home is the alert inbox, which lists the unanswered warnings
+// first; everyone else starts on the map.
+func (h *handler) home(role auth.Role, next string) string {
+	if next == "/" && role == auth.DeskOfficer && h.Alerts != nil {
+		return "/alerts"
+	}
+	return next
 }
 
 // showLogin renders the form with a fresh anti-forgery token.

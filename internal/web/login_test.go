@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"threshold/internal/alert"
 	"threshold/internal/auth"
 	"threshold/internal/server"
 )
@@ -87,3 +88,27 @@ func TestFormatInt(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestHome: a desk officer who signs in without a page to return to lands
+// on the alert inbox (unanswered warnings first), when alerts are served;
+// everyone else, and anyone with a page to return to, lands there.
+func TestHome(t *testing.T) {
+	withAlerts := &handler{Deps: Deps{Alerts: (*alert.Manager)(nil)}}
+	without := &handler{}
+	for _, tc := range []struct {
+		h    *handler
+		role auth.Role
+		next string
+		want string
+	}{
+		{withAlerts, auth.DeskOfficer, "/", "/alerts"},
+		{withAlerts, auth.DeskOfficer, "/cases/3", "/cases/3"},
+		{withAlerts, auth.Analyst, "/", "/"},
+		{withAlerts, auth.PartnerViewer, "/", "/"},
+		{without, auth.DeskOfficer, "/", "/"},
+	} {
+		if got := tc.h.home(tc.role, tc.next); got != tc.want {
+			t.Errorf("home(%s, %q) = %q, want %q", tc.role, tc.next, got, tc.want)
+		}
+	}
+}
