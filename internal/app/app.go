@@ -186,7 +186,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if err := web.Register(a.routes, web.Deps{
 		Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
 		Alerts: a.warn.Alerts, Rules: db, Events: db, Deliveries: a.warn.Notifier, Audit: auditLog, Cases: cases,
-		Roster: rost, Fund: money, Agreements: agreements, Forecasts: db,
+		Roster: rost, Fund: money, Agreements: agreements, Forecasts: db, FieldReports: a.warn.FieldReports,
 		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
 	}); err != nil {
 		db.Close()

@@ -63,6 +63,10 @@ type view struct {
 	// CasesNav: the case pages are registered, so the navigation links to
 	// them.
 	CasesNav bool
+	// ReportNav: the field report pages are registered, so the navigation
+	// links to the report form; FieldReportsNav, and the user may verify
+	// reports, so it links to the verification page.
+	ReportNav, FieldReportsNav bool
 }
 
 // render executes a page into a buffer first, so that a template error
@@ -78,6 +82,8 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	v := view{Title: title, User: server.PrincipalFrom(r.Context()), Path: r.URL.Path, Page: data}
 	v.AlertsNav = h.Alerts != nil && v.User != nil && alertReaders.Check(v.User) == nil
 	v.CasesNav = h.Cases != nil && v.User != nil && caseReaders.Check(v.User) == nil
+	v.ReportNav = h.FieldReports != nil && v.User != nil && reportSubmitters.Check(v.User) == nil
+	v.FieldReportsNav = h.FieldReports != nil && v.User != nil && reportReaders.Check(v.User) == nil
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.Log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -16,6 +16,14 @@ var (
 	rulesEditors  = auth.AllowWrite(auth.Admin)
 )
 
+// Field reports, as in the API: every signed-in role may submit; the
+// verification page is for analysts and admins, who move reports.
+var (
+	reportSubmitters = auth.AllowWrite(auth.Roles()...)
+	reportReaders    = auth.Allow(auth.Admin, auth.Analyst)
+	reportVerifiers  = auth.AllowWrite(auth.Admin, auth.Analyst)
+)
+
 // routes registers every page with the roles that may use it.
 func (h *handler) routes(rs *server.Routes) {
 	everyone := auth.Everyone()
@@ -59,6 +67,13 @@ func (h *handler) routes(rs *server.Routes) {
 	if h.Rules != nil {
 		rs.HandleFunc("GET", "/rules", alertReaders, h.handle(h.rulesPage))
 		rs.HandleFunc("POST", "/rules", rulesEditors, h.handle(h.editRules))
+	}
+
+	if h.FieldReports != nil {
+		rs.HandleFunc("GET", "/report", reportSubmitters, h.handle(h.reportForm))
+		rs.HandleFunc("POST", "/report", reportSubmitters, h.handle(h.submitReport))
+		rs.HandleFunc("GET", "/field-reports", reportReaders, h.handle(h.fieldReportsPage))
+		rs.HandleFunc("POST", "/field-reports/{id}/move", reportVerifiers, h.handle(h.moveFieldReport))
 	}
 
 	rs.HandleErrorPages(h.errorPage)

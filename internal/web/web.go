@@ -38,6 +38,7 @@ import (
 	"threshold/internal/auth"
 	"threshold/internal/casework"
 	"threshold/internal/event"
+	"threshold/internal/fieldreport"
 	"threshold/internal/fund"
 	"threshold/internal/geo"
 	"threshold/internal/indicator"
@@ -174,6 +175,16 @@ type Forecasts interface {
 	Indicators(ctx context.Context, q store.IndicatorQuery) ([]indicator.Value, error)
 }
 
+// FieldReports is field reporting as the dashboard uses it.
+// *fieldreport.Service implements it. Every method takes the signed-in
+// user as a fieldreport.Viewer, and what a viewer may see of a reporter is
+// the service's rule: the pages show what it returns.
+type FieldReports interface {
+	Submit(ctx context.Context, v fieldreport.Viewer, channel string, r fieldreport.Report, ups []fieldreport.Upload) (fieldreport.Report, error)
+	List(ctx context.Context, v fieldreport.Viewer, q fieldreport.Query) ([]fieldreport.Report, error)
+	Move(ctx context.Context, v fieldreport.Viewer, id int64, t fieldreport.Transition) (fieldreport.Report, error)
+}
+
 // Deps is what the dashboard needs from the rest of the program.
 type Deps struct {
 	Data  Reader
@@ -209,6 +220,9 @@ type Deps struct {
 	// Forecasts adds the forecast layer of the world map and the
 	// forecasts section of the country pages; nil leaves them out.
 	Forecasts Forecasts
+	// FieldReports adds the field report form (/report) and the
+	// analysts' verification page (/field-reports); nil leaves them out.
+	FieldReports FieldReports
 	// Audit records rules saves and reads of alerts; nil records no reads.
 	Audit Auditor
 	Log   *slog.Logger     // nil discards
