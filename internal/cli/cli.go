@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"agreements": {runAgreements, "import agreements, record provisions' implementation, link them to cases, check follow-through"},
 		"fund":       {runFund, "the rapid-response fund: contributions, allocations, approvals, disbursements, balances, statements"},
 		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
+		"report":     {runReport, "write the monthly tracker report as self-contained HTML"},
 
 		"field-reports": {runFieldReports, "take in, verify and fuse field reports; protect reporters; field monitors and silent areas"},
 	}
