@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"threshold/internal/auth"
+	"threshold/internal/casework"
+	"threshold/internal/storetest"
+)
+
+// TestReportCommand writes the monthly report for the Central African
+// Republic in December 2013 from the demo's database, as the operator and
+// as users of two organisations, one of which may not see the case.
+func TestReportCommand(t *testing.T) {
+	db, url := storetest.SQLite(t)
+	ctx := context.Background()
+	mustRun(t, "demo", "--db", url)
+	now := time.Date(2024, 3, 4, 6, 0, 0, 0, time.UTC)
+	for _, o := range []string{"Synthetic UN", "Synthetic NGO"} {
+		org, err := db.AddOrg(ctx, o, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AddUser(ctx, auth.User{Email: "desk@" + strings.ToLower(o[10:]) + ".example", Name: "synthetic",
+			OrgID: org.ID, Role: auth.DeskOfficer, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := decodeJSON[casework.Case](t, mustRun(t, "cases", "add", "--db", url, "--as", "desk@un.example", "--json", "--title", "Synthetic Bangui watch",
+		"--countries", "CAF", "--confidentiality", "confidential"))
+	mustRun(t, "cases", "action", strconv.FormatInt(c.ID, 10), "--db", url, "--as", "desk@un.example", "--type", "statement",
+		"--date", "2013-12-06", "--outcome", "synthetic statement")
+
+	out := filepath.Join(t.TempDir(), "ngo.html")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    []string
+		notWant []string
+	}{
+		{"operator", []string{"--country", "caf"},
+			[]string{`data-figure="fatalities">1,318<`, `data-figure="events">41<`, "Synthetic Bangui watch", "synthetic statement",
+				"UCDP GED data ends 2022-12", "<svg"}, nil},
+		{"owner", []string{"--country", "CAF", "--as", "desk@un.example"},
+			[]string{"Synthetic Bangui watch", "synthetic statement", "Casework shown as desk@un.example"}, nil},
+		{"other organisation", []string{"--country", "CAF", "--as", "desk@ngo.example", "--out", out},
+			[]string{`data-figure="fatalities">1,318<`, "No case in Central African Republic that this reader may see."},
+			[]string{"Synthetic Bangui watch", "synthetic statement"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			html := mustRun(t, append([]string{"report", "monthly", "--db", url, "--month", "2013-12"}, tc.args...)...)
+			if strings.Contains(strings.Join(tc.args, " "), "--out") {
+				if !strings.Contains(html, "wrote the monthly report for 2013-12 (1 countries) to "+out) {
+					t.Errorf("report --out printed %q", html)
+				}
+				b, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				html = string(b)
+			}
+			if !strings.HasPrefix(html, "<!DOCTYPE html>") {
+				t.Errorf("not an HTML document: %q", clip(html, 80))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("the report lacks %q", w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(html, w) {
+					t.Errorf("the report shows %q", w)
+				}
+			}
+		})
+	}
+	for _, args := range [][]string{
+		{"report"},
+		{"report", "weekly"},
+		{"report", "monthly", "--db", url},
+		{"report", "monthly", "--db", url, "--month", "2013-13"},
+		{"report", "monthly", "--db", url, "--month", "2013-12", "--country", "CA"},
+	} {
+		if code, _, _ := runCLI(t, args...); code != 2 {
+			t.Errorf("threshold %s: exit %d, want 2 (usage)", strings.Join(args, " "), code)
+		}
+	}
+	if code, _, errs := runCLI(t, "report", "monthly", "--db", url, "--month", "2013-12", "--as", "nobody@example.org"); code == 0 || !strings.Contains(errs, "no user") {
+		t.Errorf("--as an unknown user: exit %d, %s", code, errs)
+	}
+}
