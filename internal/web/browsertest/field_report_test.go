@@ -153,8 +153,8 @@ func TestFieldReportOffline(t *testing.T) {
 		chromedp.Navigate(base+"/countries/CAF"),
 		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
 	)
-	if body := b.text(`main`); !strings.Contains(body, "field-report") && !strings.Contains(body, "Field report") {
-		t.Errorf("the country page does not show the field-report event")
+	if body, want := b.text(`main`), "field-report "+evs[0].SourceID; !strings.Contains(body, want) {
+		t.Errorf("the country page's events do not show %q", want)
 	}
 }
 
