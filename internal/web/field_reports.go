@@ -39,7 +39,7 @@ type reportFormView struct {
 	Today       string
 }
 
-// reportPage is the mobile-first report form; report.js keeps its draft and
+// reportForm is the mobile-first report form; report.js keeps its draft and
 // queues it while offline.
 func (h *handler) reportForm(w http.ResponseWriter, r *http.Request) error {
 	f := reportForm{Date: h.Now().UTC().Format(time.DateOnly), Confidence: string(fieldreport.Witnessed),
@@ -221,8 +221,9 @@ func (h *handler) fieldReportsPage(w http.ResponseWriter, r *http.Request) error
 		v.Statuses = append(v.Statuses, option{Value: string(s), Label: string(s), Selected: string(s) == status})
 	}
 	v.Statuses = append(v.Statuses, option{Value: "all", Label: "All", Selected: status == "all"})
-	if id, err := strconv.ParseInt(r.FormValue("moved"), 10, 64); err == nil && id > 0 {
-		v.Done = fmt.Sprintf("Report %d is now %s.", id, r.FormValue("to"))
+	to := fieldreport.Status(r.FormValue("to"))
+	if id, err := strconv.ParseInt(r.FormValue("moved"), 10, 64); err == nil && id > 0 && slices.Contains(fieldreport.Statuses(), to) {
+		v.Done = fmt.Sprintf("Report %d is now %s.", id, to)
 	}
 	reps, err := h.FieldReports.List(ctx, fieldreport.ViewerOf(p, server.RemoteHost(r)), q)
 	if err != nil {
