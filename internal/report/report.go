@@ -63,9 +63,27 @@ type Country struct {
 	Months []Month
 	// Mean12Events and Mean12Fatalities average the twelve months before.
 	Mean12Events, Mean12Fatalities float64
-	Alerts                         []alert.Alert
-	Cases                          []CaseActions
-	Forecasts                      []store.Forecast
+	// Alerts are the alerts whose episode meets the month: opened on
+	// data of the month or before, and firing on data of the month or
+	// after.
+	Alerts []Alert
+	// LastData is the last month with any event stored for the country
+	// ("2022-12"); "" when none is.
+	LastData  string
+	Cases     []CaseActions
+	Forecasts []store.Forecast
+}
+
+// Alert is an alert in the report.
+type Alert struct {
+	alert.Alert
+	New bool // opened on data of the month reported
+}
+
+// AfterData reports whether the month reported is after the country's
+// last month of stored events, so that its zeros are no data, not calm.
+func (c Country) AfterData() bool {
+	return c.LastData == "" || c.Current().Start.Format("2006-01") > c.LastData
 }
 
 // Current is the month reported.
@@ -204,17 +222,26 @@ func buildCountry(ctx context.Context, src Source, o Options, codes *geo.Table, 
 		return Country{}, fmt.Errorf("report: %s alerts: %w", iso, err)
 	}
 	for _, a := range as {
-		// An alert belongs to the month its latest data window ends in.
-		if !a.Window.End.Before(month) && !a.Window.End.After(end) {
-			c.Alerts = append(c.Alerts, a)
+		// An alert's episode runs from the data that opened it to the
+		// latest data it fired on; it is in the report when that span
+		// meets the month.
+		if !a.FirstWindow.End.After(end) && !a.Window.End.Before(month) {
+			c.Alerts = append(c.Alerts, Alert{Alert: a, New: !a.FirstWindow.End.Before(month)})
 		}
 	}
 	sort.SliceStable(c.Alerts, func(i, j int) bool {
-		if !c.Alerts[i].Window.End.Equal(c.Alerts[j].Window.End) {
-			return c.Alerts[i].Window.End.Before(c.Alerts[j].Window.End)
+		if !c.Alerts[i].FirstWindow.End.Equal(c.Alerts[j].FirstWindow.End) {
+			return c.Alerts[i].FirstWindow.End.Before(c.Alerts[j].FirstWindow.End)
 		}
 		return c.Alerts[i].ID < c.Alerts[j].ID
 	})
+	ps, err := src.Stats(ctx, store.CountryMonth, event.Filter{Country: iso})
+	if err != nil {
+		return Country{}, fmt.Errorf("report: %s months with events: %w", iso, err)
+	}
+	for _, p := range ps {
+		c.LastData = max(c.LastData, p.Period)
+	}
 	if o.Cases != nil {
 		cs, _, err := o.Cases.List(ctx, o.Viewer, casework.Query{Country: iso})
 		if err != nil {
@@ -234,7 +261,7 @@ func buildCountry(ctx context.Context, src Source, o Options, codes *geo.Table, 
 			c.Cases = append(c.Cases, ca)
 		}
 	}
-	fs, err := src.Forecasts(ctx, store.ForecastQuery{Country: iso, AsOf: end, Latest: true})
+	fs, err := src.Forecasts(ctx, store.ForecastQuery{Country: iso, Unit: "country-month", AsOf: end, Latest: true})
 	if err != nil {
 		return Country{}, fmt.Errorf("report: %s forecasts: %w", iso, err)
 	}

@@ -158,12 +158,19 @@ func TestMonthlyCAF(t *testing.T) {
 			if got, want := caf.Mean12Fatalities, sum12/12; got < want-1e-9 || got > want+1e-9 {
 				t.Errorf("12-month mean fatalities %v, want %v from the indicators", got, want)
 			}
+			if caf.LastData != "2022-12" || caf.AfterData() {
+				t.Errorf("CAF's last month of data %q (after it: %v), want 2022-12, which 2013-12 is not after", caf.LastData, caf.AfterData())
+			}
 			if len(caf.Alerts) == 0 {
 				t.Error("no alert in CAF 2013-12, the height of the crisis")
 			}
 			for _, a := range caf.Alerts {
-				if a.Window.End.Before(month) || !a.Window.End.Before(month.AddDate(0, 1, 0)) {
-					t.Errorf("alert %d's window ends %s, outside the month", a.ID, a.Window.End.Format("2006-01-02"))
+				if a.Window.End.Before(month) || !a.FirstWindow.End.Before(month.AddDate(0, 1, 0)) {
+					t.Errorf("alert %d's episode on data of %s to %s misses the month", a.ID,
+						a.FirstWindow.End.Format("2006-01-02"), a.Window.End.Format("2006-01-02"))
+				}
+				if a.New != (a.FirstWindow.End.Month() == time.December && a.FirstWindow.End.Year() == 2013) {
+					t.Errorf("alert %d opened on data to %s: New is %v", a.ID, a.FirstWindow.End.Format("2006-01-02"), a.New)
 				}
 			}
 			var buf bytes.Buffer
@@ -182,6 +189,9 @@ func TestMonthlyCAF(t *testing.T) {
 				"Sundberg &amp; Melander (2013)",
 				"Casework shown as " + tc.viewer.Email,
 			}, tc.want...)
+			if strings.Contains(html, "No event data stored") {
+				t.Error("the report says CAF has no data in 2013-12")
+			}
 			for _, w := range want {
 				if !strings.Contains(html, w) {
 					t.Errorf("the report lacks %q", w)
