@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"threshold/internal/auth"
 	"threshold/internal/casework"
+	"threshold/internal/store"
 	"threshold/internal/storetest"
 )
 
@@ -79,6 +81,23 @@ func TestReportCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The forecasts made from all the data (to 2022-12) appear in the
+	// report for the month after it, which has no data of its own.
+	mustRun(t, "forecast", "run", "--db", url, "--target", "fatalities", "--unit", "country-month", "--horizons", "1")
+	fs, err := db.Forecasts(ctx, store.ForecastQuery{Country: "CAF", Unit: "country-month", Latest: true})
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("stored CAF forecasts: %d, %v; want one", len(fs), err)
+	}
+	html := mustRun(t, "report", "monthly", "--db", url, "--month", "2023-01", "--country", "CAF")
+	f := fs[0]
+	for _, w := range []string{
+		"No event data stored for Central African Republic after 2022-12",
+		fmt.Sprintf("<td>fatalities</td><td>2023-01</td><td class=\"n\">1</td><td class=\"n\">%.1f deaths (80%%: %.1f to %.1f)</td><td>2022-12-31</td>", f.Mean, f.Lo80, f.Hi80),
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("the 2023-01 report lacks %q", w)
+		}
 	}
 	for _, args := range [][]string{
 		{"report"},
