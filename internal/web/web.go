@@ -11,7 +11,11 @@
 // warning-to-action time (/cases/{id}). With Deps.Forecasts, the stored
 // forecasts: the world map's forecast layer (/?layer=forecast) and each
 // country page's latest forecasts with their factors, its provinces' next
-// month, and its past forecasts beside what happened.
+// month, and its past forecasts beside what happened. With
+// Deps.FieldReports, the field report form for every signed-in user
+// (/report: a plain POST, which static/report.js enhances with a draft kept
+// on the phone and a queue sent when the connection returns) and the
+// analysts' verification page (/field-reports).
 //
 // Each page is a handler file with a template of the same name in
 // templates/; templates and static assets are embedded, and maps are drawn
