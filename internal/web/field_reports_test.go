@@ -1,7 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -134,5 +139,57 @@ func TestFieldReportIdentityAndEscaping(t *testing.T) {
 		if strings.Contains(op.body, s) {
 			t.Errorf("another organisation's analyst sees %q", s)
 		}
+	}
+}
+
+// TestFieldReportAttachment: the form's attachment goes through the
+// service's checks: a file named like a photo that is not one is refused,
+// with the reason, and nothing is stored; a real PNG is kept.
+func TestFieldReportAttachment(t *testing.T) {
+	site := webtest.StartFieldReports(t)
+	ctx := context.Background()
+	c := site.Client(t)
+	tok := site.SignIn(t, c, auth.DeskOfficer).CSRF
+	send := func(name string, data []byte) page {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for k, vs := range syntheticReport(tok) {
+			for _, v := range vs {
+				mw.WriteField(k, v)
+			}
+		}
+		fw, err := mw.CreateFormFile("attachment", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(data)
+		mw.Close()
+		resp, err := c.Post(site.URL+"/report", mw.FormDataContentType(), &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return read(t, resp)
+	}
+	send("synthetic-photo.jpg", []byte("#!/bin/sh\necho synthetic disguised script\n")).
+		want(t, "disguised", http.StatusBadRequest, "The report was not sent.", "synthetic-photo.jpg", "Synthetic test report: armed men burned the market")
+	all := fieldreport.Viewer{All: true}
+	if rs, err := site.Reports.List(ctx, all, fieldreport.Query{}); err != nil || len(rs) != 0 {
+		t.Fatalf("after a disguised attachment the service holds %d reports (%v)", len(rs), err)
+	}
+
+	var pic bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	img.Set(1, 1, color.RGBA{R: 200, A: 255})
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	send("synthetic.png", pic.Bytes()).wantRedirect(t, "png", "/report?sent=1")
+	got, err := site.Reports.Get(ctx, all, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Attachments) != 1 || got.Attachments[0].Type != "image/png" {
+		t.Errorf("attachments stored: %+v", got.Attachments)
 	}
 }
