@@ -73,6 +73,14 @@ func TestFieldReportOffline(t *testing.T) {
 	if d := get(b, chromedp.Evaluate[string](`localStorage.getItem("threshold.report.draft") || ""`)); !strings.Contains(d, "Bossangoa") {
 		t.Errorf("the draft kept is %q", d)
 	}
+	// A reload (a dropped connection, a closed tab) brings the draft back.
+	b.do(
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#report-form`)),
+	)
+	if v := get(b, chromedp.Value(chromedp.CSS(`#place`))); v != "Bossangoa" {
+		t.Errorf("after a reload the form's place is %q, want the draft's Bossangoa", v)
+	}
 
 	b.do(
 		offline(true),
