@@ -21,7 +21,12 @@ var migrations embed.FS
 // migrations when several servers start at once.
 const migrationLockID = 0x7468726573686f6c // "threshol"
 
-func (db *DB) provider() (*goose.Provider, error) {
+// provider returns goose's provider over the dialect's migrations. With
+// locked it takes PostgreSQL's migration lock (a session advisory lock shared
+// by every process on the server) around each call: Migrate needs it;
+// reading the schema version does not, and must not wait for another
+// process's migration (a readiness check would time out).
+func (db *DB) provider(locked bool) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+db.d.name)
 	if err != nil {
 		return nil, err
@@ -30,6 +35,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	if db.d.name == "postgres" {
 		dialect = goose.DialectPostgres
+	}
+	if db.d.name == "postgres" && locked {
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID))
 		if err != nil {
 			return nil, err
@@ -42,7 +49,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 // Migrate brings the schema up to date, each migration in its own
 // transaction. It is safe to run from several processes at once.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	p, err := db.provider()
+	p, err := db.provider(true)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -59,7 +66,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 
 // SchemaVersion returns the applied and the latest known schema versions.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
-	p, err := db.provider()
+	p, err := db.provider(false)
 	if err != nil {
 		return 0, 0, err
 	}
