@@ -74,6 +74,11 @@ func TestServeDemo(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("healthz: %d", resp.StatusCode)
 	}
+	// The first-admin hint is printed after the server starts serving:
+	// give it time to arrive.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "you@example.org") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	for _, want := range []string{
 		"GEDEvent_v23_1_central_african_republic.csv (ucdp-ged): read 1848, inserted 1848",
 		"no default account",
