@@ -96,7 +96,7 @@ func writeEvent(ctx context.Context, st ingest.Store, r Report, now func() time.
 	}
 	defer w.Close()
 	b := &ingest.Batch{Block: ingest.Block{Offset: 0, Length: len(line), Data: gz.Bytes()},
-		Records: []ingest.Record{{Line: 1, Offset: 0, Length: len(line), Hash: hashFields(fields), Event: ev}}}
+		Records: []ingest.Record{{Line: 1, Offset: 0, Length: len(line), Hash: ingest.HashFields(fields), Event: ev}}}
 	counts, err := w.Write(ctx, b)
 	if err != nil {
 		return nil, err
@@ -105,25 +105,4 @@ func writeEvent(ctx context.Context, st ingest.Store, r Report, now func() time.
 		return nil, err
 	}
 	return w.Touched(), nil
-}
-
-// hashFields is ingest's row hash: 64-bit FNV-1a with a unit separator
-// between fields.
-func hashFields(fields []string) int64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	for i, f := range fields {
-		if i > 0 {
-			h ^= 0x1f
-			h *= prime64
-		}
-		for j := 0; j < len(f); j++ {
-			h ^= uint64(f[j])
-			h *= prime64
-		}
-	}
-	return int64(h)
 }

@@ -497,7 +497,7 @@ func (d decoder) decodeAll(rows []rawRow) ([]Record, error) {
 	for i, r := range rows {
 		rec := &recs[i]
 		rec.Line, rec.Offset, rec.Length = r.line, r.start, int(r.end-r.start)
-		rec.Hash = hashFields(r.fields)
+		rec.Hash = HashFields(r.fields)
 		fe := r.bad
 		if fe == nil {
 			fe = d.checkCount(len(r.fields))
@@ -545,10 +545,12 @@ func (d decoder) checkCount(n int) *FieldError {
 	return nil
 }
 
-// hashFields hashes a row's fields with 64-bit FNV-1a, a unit separator
-// between fields so that ["ab","c"] and ["a","bc"] differ. Written out
-// rather than through hash/fnv: it runs once per row.
-func hashFields(fields []string) int64 {
+// HashFields hashes a row's fields with 64-bit FNV-1a, a unit separator
+// between fields so that ["ab","c"] and ["a","bc"] differ: the Record.Hash
+// by which a re-ingest finds a row unchanged. Writers of records outside
+// this package (field reports) use it too. Written out rather than through
+// hash/fnv: it runs once per row.
+func HashFields(fields []string) int64 {
 	const (
 		offset64 = 14695981039346656037
 		prime64  = 1099511628211

@@ -349,11 +349,11 @@ func TestHashFieldsIsFNV1a(t *testing.T) {
 		return int64(h.Sum64())
 	}
 	for _, fields := range [][]string{nil, {""}, {"ab", "c"}, {"a", "bc"}, {"22782", "0", "1991", "Bangui city"}} {
-		if got, want := hashFields(fields), ref(fields); got != want {
-			t.Errorf("hashFields(%q) = %d, want FNV-1a %d", fields, got, want)
+		if got, want := HashFields(fields), ref(fields); got != want {
+			t.Errorf("HashFields(%q) = %d, want FNV-1a %d", fields, got, want)
 		}
 	}
-	if hashFields([]string{"ab", "c"}) == hashFields([]string{"a", "bc"}) {
+	if HashFields([]string{"ab", "c"}) == HashFields([]string{"a", "bc"}) {
 		t.Error("field boundaries do not change the hash")
 	}
 }
