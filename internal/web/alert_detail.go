@@ -305,19 +305,7 @@ func niceTicksFloat(maxV float64) ([]float64, float64) {
 	if !(maxV > 0) || math.IsInf(maxV, 0) {
 		return []float64{0, 1}, 1
 	}
-	raw := maxV / 4
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	var step float64
-	switch r := raw / mag; {
-	case r <= 1:
-		step = mag
-	case r <= 2:
-		step = 2 * mag
-	case r <= 5:
-		step = 5 * mag
-	default:
-		step = 10 * mag
-	}
+	step, mag := niceStep(maxV)
 	n := math.Ceil(maxV/step - 1e-9)
 	var ticks []float64
 	for i := 0.0; i <= n; i++ {

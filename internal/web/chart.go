@@ -160,9 +160,21 @@ func niceTicks(maxV int) ([]int, int) {
 	if maxV <= 0 {
 		return []int{0, 1}, 1
 	}
-	raw := float64(maxV) / 4
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	var step float64
+	step, _ := niceStep(float64(maxV))
+	s := max(int(step), 1)
+	top := ((maxV + s - 1) / s) * s
+	var ticks []int
+	for t := 0; t <= top; t += s {
+		ticks = append(ticks, t)
+	}
+	return ticks, top
+}
+
+// niceStep is the round step (1, 2 or 5 times a power of ten) that cuts
+// 0..maxV (> 0) into about four intervals, and that power of ten.
+func niceStep(maxV float64) (step, mag float64) {
+	raw := maxV / 4
+	mag = math.Pow(10, math.Floor(math.Log10(raw)))
 	switch r := raw / mag; {
 	case r <= 1:
 		step = mag
@@ -173,13 +185,7 @@ func niceTicks(maxV int) ([]int, int) {
 	default:
 		step = 10 * mag
 	}
-	s := max(int(step), 1)
-	top := ((maxV + s - 1) / s) * s
-	var ticks []int
-	for t := 0; t <= top; t += s {
-		ticks = append(ticks, t)
-	}
-	return ticks, top
+	return step, mag
 }
 
 // monthTicks labels the time axis: months over short spans, years (every
