@@ -104,20 +104,10 @@ func runAgreements(ctx context.Context, args []string, env *Env) error {
 	if stallDays < 0 {
 		return usageError{"--stall-days: want a positive number of days"}
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
+	build := func(st *store.DB) (*agreement.Service, error) {
+		return agreementService(st, env, time.Duration(stallDays)*24*time.Hour)
 	}
-	defer st.Close()
-	v, err := cliViewer(ctx, st, env, *as)
-	if err != nil {
-		return err
-	}
-	svc, err := agreementService(st, env, time.Duration(stallDays)*24*time.Hour)
-	if err != nil {
-		return err
-	}
-	return run(ctx, svc, v)
+	return runAsViewer(ctx, *db, *as, env, build, run)
 }
 
 // agreementService assembles follow-through over st as the CLI uses it:

@@ -93,20 +93,28 @@ func runCases(ctx context.Context, args []string, env *Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
+	return runAsViewer(ctx, *db, *as, env, caseService, run)
+}
+
+// runAsViewer is the common tail of the commands under need-to-know
+// (cases, roster, fund, field reports, agreements): it opens the database,
+// resolves the viewer the CLI acts as (--as), builds the command's service
+// over the database and runs fn with both.
+func runAsViewer[S any](ctx context.Context, db, as string, env *Env, build func(*store.DB) (S, error), fn func(context.Context, S, casework.Viewer) error) error {
+	st, err := openDB(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	v, err := cliViewer(ctx, st, env, *as)
+	v, err := cliViewer(ctx, st, env, as)
 	if err != nil {
 		return err
 	}
-	svc, err := caseService(st)
+	svc, err := build(st)
 	if err != nil {
 		return err
 	}
-	return run(ctx, svc, v)
+	return fn(ctx, svc, v)
 }
 
 // cliViewer is the viewer the CLI acts as: the user named by as, or the

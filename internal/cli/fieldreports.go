@@ -14,6 +14,7 @@ import (
 
 	"threshold/internal/app"
 	"threshold/internal/audit"
+	"threshold/internal/casework"
 	"threshold/internal/fieldreport"
 	"threshold/internal/store"
 )
@@ -94,21 +95,11 @@ func runFieldReports(ctx context.Context, args []string, env *Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cv, err := cliViewer(ctx, st, env, *as)
-	if err != nil {
-		return err
-	}
-	v := fieldreport.Viewer{All: cv.All, UserID: cv.UserID, Email: cv.Email, OrgID: cv.OrgID, Role: cv.Role, Actor: cv.Actor}
-	svc, err := fieldReportService(ctx, st, env, pipeline)
-	if err != nil {
-		return err
-	}
-	return run(ctx, svc, v)
+	build := func(st *store.DB) (*fieldreport.Service, error) { return fieldReportService(ctx, st, env, pipeline) }
+	return runAsViewer(ctx, *db, *as, env, build, func(ctx context.Context, svc *fieldreport.Service, cv casework.Viewer) error {
+		v := fieldreport.Viewer{All: cv.All, UserID: cv.UserID, Email: cv.Email, OrgID: cv.OrgID, Role: cv.Role, Actor: cv.Actor}
+		return run(ctx, svc, v)
+	})
 }
 
 // fieldReportService assembles field reports over st as the CLI uses

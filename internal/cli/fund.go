@@ -175,33 +175,22 @@ func runFund(ctx context.Context, args []string, env *Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, err := cliViewer(ctx, st, env, *as)
-	if err != nil {
-		return err
-	}
-	svc, err := fundService(st)
-	if err != nil {
-		return err
-	}
-	out, err := run(ctx, svc, v)
-	if err != nil {
-		return fundError(err)
-	}
-	if out == nil {
-		return nil
-	}
-	if *asJSON {
-		if n, ok := out.(replayedNote); ok {
-			out = n.v
+	return runAsViewer(ctx, *db, *as, env, fundService, func(ctx context.Context, svc *fund.Service, v casework.Viewer) error {
+		out, err := run(ctx, svc, v)
+		if err != nil {
+			return fundError(err)
 		}
-		return json.NewEncoder(env.Stdout).Encode(out)
-	}
-	return printFund(env, out)
+		if out == nil {
+			return nil
+		}
+		if *asJSON {
+			if n, ok := out.(replayedNote); ok {
+				out = n.v
+			}
+			return json.NewEncoder(env.Stdout).Encode(out)
+		}
+		return printFund(env, out)
+	})
 }
 
 // replayedNote is a write's answer and whether it was a stored one.

@@ -100,20 +100,7 @@ func runRoster(ctx context.Context, args []string, env *Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, err := cliViewer(ctx, st, env, *as)
-	if err != nil {
-		return err
-	}
-	svc, err := rosterService(st)
-	if err != nil {
-		return err
-	}
-	return run(ctx, svc, v)
+	return runAsViewer(ctx, *db, *as, env, rosterService, run)
 }
 
 // rosterService assembles the roster over st as the CLI uses it, with
