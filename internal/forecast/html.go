@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -189,19 +188,7 @@ func round1(v float64) float64 { return math.Round(v*10) / 10 }
 // rocPR returns the ROC and precision-recall curves of forecasts p for
 // outcomes y as SVG polyline points, at most about 300 each.
 func rocPR(p, y []float64) (roc, pr string) {
-	order := make([]int, len(p))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
-	var pos, neg float64
-	for _, v := range y {
-		if v > 0 {
-			pos++
-		} else {
-			neg++
-		}
-	}
+	order, pos, neg := rankOrder(p, y)
 	if pos == 0 || neg == 0 {
 		return "", ""
 	}

@@ -196,13 +196,15 @@ func AUROC(p, y []float64) float64 { a, _ := rankMetrics(p, y); return a }
 // at that threshold times the recall it adds. NaN without events.
 func AUPR(p, y []float64) float64 { _, a := rankMetrics(p, y); return a }
 
-func rankMetrics(p, y []float64) (auroc, aupr float64) {
-	order := make([]int, len(p))
+// rankOrder returns the indices of forecasts p from the highest down and
+// the counts of events (y > 0) and non-events in y: what the ranking
+// metrics and the ROC and PR curves walk through.
+func rankOrder(p, y []float64) (order []int, pos, neg float64) {
+	order = make([]int, len(p))
 	for i := range order {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
-	var pos, neg float64
 	for _, v := range y {
 		if v > 0 {
 			pos++
@@ -210,6 +212,11 @@ func rankMetrics(p, y []float64) (auroc, aupr float64) {
 			neg++
 		}
 	}
+	return order, pos, neg
+}
+
+func rankMetrics(p, y []float64) (auroc, aupr float64) {
+	order, pos, neg := rankOrder(p, y)
 	if pos == 0 {
 		return math.NaN(), math.NaN()
 	}
