@@ -11,6 +11,7 @@ import (
 	"threshold/internal/alert"
 	"threshold/internal/audit"
 	"threshold/internal/fieldreport"
+	"threshold/internal/geo"
 	"threshold/internal/indicator"
 	"threshold/internal/notify"
 	"threshold/internal/rules"
@@ -79,15 +80,21 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 	if err != nil {
 		return nil, err
 	}
+	auditLog := audit.New(db, o.Now)
 	m, err := alert.NewManager(alert.Options{
-		Store: db, Routing: routing, Notifier: n, Audit: audit.New(db, o.Now),
+		Store: db, Routing: routing, Notifier: n, Audit: auditLog,
 		Log: o.Log, Now: o.Now, BaseURL: o.BaseURL,
 	})
 	if err != nil {
 		return nil, err
 	}
+	g, err := geo.Load()
+	if err != nil {
+		return nil, err
+	}
 	w := &warning.Watcher{
 		Store:      db,
+		Geo:        g,
 		Indicators: indicator.NewUpdater(db),
 		Rules:      func(ctx context.Context) (*rules.File, error) { return ActiveRules(ctx, db) },
 		Alerts:     m,
@@ -103,7 +110,7 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 		return nil, err
 	}
 	frs, err := fieldreport.New(fieldreport.Options{
-		Store: db, Events: db, Changes: w, Alerts: m, Audit: audit.New(db, o.Now), Sealer: sealer,
+		Store: db, Events: db, Changes: w, Alerts: m, Audit: auditLog, Sealer: sealer,
 		Now: o.Now, Log: o.Log,
 	})
 	if err != nil {

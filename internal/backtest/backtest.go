@@ -81,6 +81,7 @@ import (
 	"time"
 
 	"threshold/internal/alert"
+	"threshold/internal/geo"
 	"threshold/internal/indicator"
 	"threshold/internal/rules"
 )
@@ -367,6 +368,10 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	}
 	FirstDeaths(episodes, mem.events)
 	first := from.AddDate(0, -opts.Horizon.MaxLead-1, 0)
+	tab, err := geo.Load()
+	if err != nil {
+		return nil, err
+	}
 	replayStart := time.Now()
 	var ruleAlerts, baseAlerts []Alert
 	for _, rs := range []struct {
@@ -378,7 +383,7 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 			var out []alert.Firing
 			for _, g := range groups {
 				asOf := lastWhole(g.kind, monthEnd)
-				fs, err := rules.Evaluate(ctx, mem.at(asOf), g.file, rules.Scope{Countries: opts.Countries, AsOf: asOf})
+				fs, err := rules.Evaluate(ctx, mem.at(asOf), g.file, rules.Scope{Countries: opts.Countries, AsOf: asOf, Geo: tab})
 				if err != nil {
 					return nil, err
 				}

@@ -40,9 +40,12 @@ func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing
 	if f == nil {
 		return nil, fmt.Errorf("evaluate rules: no rules file")
 	}
-	tab, err := geo.Load()
-	if err != nil {
-		return nil, fmt.Errorf("evaluate rules: %w", err)
+	tab := s.Geo
+	if tab == nil {
+		var err error
+		if tab, err = geo.Load(); err != nil {
+			return nil, fmt.Errorf("evaluate rules: %w", err)
+		}
 	}
 	if s.Countries != nil {
 		cs := make([]string, len(s.Countries))

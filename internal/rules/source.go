@@ -6,6 +6,7 @@ import (
 
 	"threshold/internal/election"
 	"threshold/internal/event"
+	"threshold/internal/geo"
 	"threshold/internal/indicator"
 )
 
@@ -76,4 +77,8 @@ type Scope struct {
 	// AsOf is the evaluation's "now": only data dated on or before it are
 	// read, and each rule evaluates its period that contains AsOf.
 	AsOf time.Time
+	// Geo is the country table (names in explanations); nil loads it.
+	// Callers that evaluate often (the Watcher, the backtest's replay)
+	// load it once and pass it, since loading parses the embedded tables.
+	Geo *geo.Table
 }

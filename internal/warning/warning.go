@@ -58,6 +58,9 @@ type Watcher struct {
 	// Rules returns the rules in force (the saved version or the default).
 	Rules  func(ctx context.Context) (*rules.File, error)
 	Alerts *alert.Manager
+	// Geo is the country table the rules name countries from; nil loads
+	// it at each evaluation.
+	Geo *geo.Table
 	// Neighbours gives a country's land neighbours in a year; nil means
 	// geo.Neighbours with geo.Land.
 	Neighbours func(iso3 string, year int) []string
@@ -166,7 +169,7 @@ func (w *Watcher) evaluateAt(ctx context.Context, rep Report, countries []string
 	if err != nil {
 		return rep, fmt.Errorf("evaluate rules: %w", err)
 	}
-	firings, err := rules.Evaluate(ctx, w.Store, f, rules.Scope{Countries: countries, AsOf: asOf})
+	firings, err := rules.Evaluate(ctx, w.Store, f, rules.Scope{Countries: countries, AsOf: asOf, Geo: w.Geo})
 	if err != nil {
 		return rep, fmt.Errorf("evaluate rules as of %s: %w", asOf.Format(time.DateOnly), err)
 	}
