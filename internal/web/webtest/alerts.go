@@ -2,7 +2,6 @@ package webtest
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -96,13 +95,7 @@ func StartAlerts(t testing.TB) *AlertSite {
 	}
 	site := *base
 	s := &AlertSite{Site: &site, Alerts: m, Opened: res.Opened}
-	srv, err := server.New(server.Options{Routes: s.Routes(t), Auth: serverAuth{s.Auth}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.srv = httptest.NewServer(srv)
-	t.Cleanup(s.srv.Close)
-	s.URL = s.srv.URL
+	s.serve(t, s.Routes(t))
 	return s
 }
 

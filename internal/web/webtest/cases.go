@@ -3,7 +3,6 @@ package webtest
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 
@@ -106,13 +105,7 @@ func StartCases(t testing.TB) *CaseSite {
 	site := *as.Site
 	s := &CaseSite{AlertSite: &AlertSite{Site: &site, Alerts: as.Alerts, Opened: as.Opened}, Cases: svc,
 		Roster: rost, Fund: money, Agreements: agrs, Mediator: mediator}
-	srv, err := server.New(server.Options{Routes: s.Routes(t), Auth: serverAuth{s.Auth}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.srv = httptest.NewServer(srv)
-	t.Cleanup(s.srv.Close)
-	s.URL = s.srv.URL
+	s.serve(t, s.Routes(t))
 	return s
 }
 

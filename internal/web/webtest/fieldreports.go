@@ -2,7 +2,6 @@ package webtest
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -68,13 +67,7 @@ func StartFieldReports(t testing.TB) *FieldReportSite {
 	}
 	site := *base
 	s := &FieldReportSite{Site: &site, Reports: frs, Watcher: w, Alerts: m}
-	srv, err := server.New(server.Options{Routes: s.Routes(t), Auth: serverAuth{s.Auth}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.srv = httptest.NewServer(srv)
-	t.Cleanup(s.srv.Close)
-	s.URL = s.srv.URL
+	s.serve(t, s.Routes(t))
 	return s
 }
 

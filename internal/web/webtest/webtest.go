@@ -88,16 +88,22 @@ func Start(t testing.TB) *Site {
 			t.Fatal(err)
 		}
 	}
-	// The server's clock stays the real one: it sets the connections'
-	// deadlines.
-	srv, err := server.New(server.Options{Routes: s.Routes(t), Auth: serverAuth{s.Auth}})
+	s.serve(t, s.Routes(t))
+	return s
+}
+
+// serve serves routes on a new test server behind the site's auth
+// service, until the test ends, and points the site's URL at it. The
+// server's clock stays the real one: it sets the connections' deadlines.
+func (s *Site) serve(t testing.TB, routes *server.Routes) {
+	t.Helper()
+	srv, err := server.New(server.Options{Routes: routes, Auth: serverAuth{s.Auth}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.srv = httptest.NewServer(srv)
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
-	return s
 }
 
 func clock() time.Time { return Now }
