@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -32,7 +33,7 @@ type Fund interface {
 	BySource(ctx context.Context, v casework.Viewer) ([]fund.SourceRow, error)
 	ByCase(ctx context.Context, v casework.Viewer) ([]fund.TargetRow, error)
 	RequestToDisbursement(ctx context.Context, v casework.Viewer) (fund.TimingReport, error)
-	Statement(ctx context.Context, v casework.Viewer, donor string, w io.Writer) error
+	Statement(ctx context.Context, v casework.Viewer, donor, format string, w io.Writer) error
 }
 
 // Admins and analysts move money, desk officers read the fund; partner
@@ -105,12 +106,13 @@ func (a *API) registerFund() {
 		Description: "Per allocation, from its request to its first disbursement, with the median and 90th percentile (nearest rank).",
 		Tags:        []string{"fund"}}, fundReaders, limits{}, a.fundTiming)
 	handle(a, huma.Operation{OperationID: "get-fund-donor-statement", Method: http.MethodGet,
-		Path: Prefix + "/fund/statements/{donor}", Summary: "A donor's statement (CSV)",
+		Path: Prefix + "/fund/statements/{donor}", Summary: "A donor's statement (CSV or PDF)",
 		Description: "Every contribution and pledge of the donor, oldest first, valued in the reporting currency, " +
-			"with totals, as CSV. (A PDF statement is not available yet.)",
+			"with totals, as CSV (format=csv, the default) or as a PDF document (format=pdf).",
 		Tags: []string{"fund"}}, fundReaders, limits{}, a.fundStatement)
 	if op := a.huma.OpenAPI().Paths[Prefix+"/fund/statements/{donor}"].Get; op != nil && op.Responses["200"] != nil {
-		op.Responses["200"].Content = map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}}}
+		op.Responses["200"].Content = map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}},
+			"application/pdf": {Schema: &huma.Schema{Type: "string", Format: "binary"}}}
 		delete(op.Responses["200"].Headers, "Content-Type")
 	}
 }
@@ -368,14 +370,20 @@ func (a *API) fundTiming(ctx context.Context, in *remoteInput) (*timingOutput, e
 
 type statementInput struct {
 	remoteInput
-	Donor string `path:"donor" maxLength:"200" doc:"The donor's name (URL-encoded)."`
+	Donor  string `path:"donor" maxLength:"200" doc:"The donor's name (URL-encoded)."`
+	Format string `query:"format" enum:"csv,pdf" default:"csv" doc:"csv or pdf."`
 }
 
 func (a *API) fundStatement(ctx context.Context, in *statementInput) (*exportOutput, error) {
 	var buf bytes.Buffer
-	if err := a.deps.Fund.Statement(ctx, in.viewer(ctx), in.Donor, &buf); err != nil {
+	format := cmp.Or(in.Format, fund.CSV)
+	if err := a.deps.Fund.Statement(ctx, in.viewer(ctx), in.Donor, format, &buf); err != nil {
 		return nil, fundProblem(err)
 	}
-	return &exportOutput{ContentType: "text/csv; charset=utf-8",
-		ContentDisposition: `attachment; filename="statement-` + url.PathEscape(in.Donor) + `.csv"`, Body: buf.Bytes()}, nil
+	ctype := "text/csv; charset=utf-8"
+	if format == fund.PDF {
+		ctype = "application/pdf"
+	}
+	return &exportOutput{ContentType: ctype,
+		ContentDisposition: `attachment; filename="statement-` + url.PathEscape(in.Donor) + `.` + format + `"`, Body: buf.Bytes()}, nil
 }

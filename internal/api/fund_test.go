@@ -173,6 +173,10 @@ func TestFundAPI(t *testing.T) {
 				200, []string{`"count":1`}, false},
 			{"statement", "un-desk-officer", "", "GET", "/fund/statements/Synthetic%20Donor", "",
 				200, []string{"entry,date,kind", ",contribution,USD,1000.50,1,USD,1000.50,", "total received,EUR,100.00"}, false},
+			{"statement as PDF", "un-desk-officer", "", "GET", "/fund/statements/Synthetic%20Donor?format=pdf", "",
+				200, []string{"%PDF-1.", "%%EOF"}, false},
+			{"statement as XLSX", "un-desk-officer", "", "GET", "/fund/statements/Synthetic%20Donor?format=xlsx", "",
+				422, nil, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				w := f.do(t, tc.token, tc.key, tc.method, Prefix+tc.path, tc.body)

@@ -28,7 +28,7 @@ usage: threshold fund contribute --donor NAME --amount DEC --currency CUR [--rat
        threshold fund journal [--account ACCOUNT] [--donor NAME] [--allocation ID] [--limit N] [--json]
        threshold fund allocations [--status S] [--json]
        threshold fund report by-source|by-case|request-to-disbursement [--json]
-       threshold fund statement DONOR
+       threshold fund statement [--format csv|pdf] DONOR
 Every subcommand also takes --db DB and --as EMAIL; writes take --key KEY.
 
 The rapid-response fund is a double-entry ledger (go doc
@@ -46,7 +46,8 @@ zero unless an admin authorised an overdraft on it (overdraft; audited).
 
 --key makes a write safe to retry: the same key with the same request
 prints the first answer again and moves no money; with another request
-it is refused. statement writes a donor's statement as CSV (no PDF yet).
+it is refused. statement writes a donor's statement to standard output
+as CSV or, with --format pdf, as a PDF document.
 
 Who you are: with --as EMAIL the command acts as that user (admins and
 analysts write, desk officers read; cases follow the need-to-know rule).
@@ -163,11 +164,12 @@ func runFund(ctx context.Context, args []string, env *Env) error {
 			return nil, usageError{"fund report takes by-source, by-case or request-to-disbursement"}
 		}
 	case "statement":
+		format := fs.String("format", fund.CSV, "csv or pdf")
 		run = func(ctx context.Context, svc *fund.Service, v casework.Viewer) (any, error) {
 			if fs.NArg() != 1 {
 				return nil, usageError{"fund statement takes the donor's name"}
 			}
-			return nil, svc.Statement(ctx, v, fs.Arg(0), env.Stdout)
+			return nil, svc.Statement(ctx, v, fs.Arg(0), *format, env.Stdout)
 		}
 	default:
 		return usageError{fmt.Sprintf("fund: unknown subcommand %q", verb)}

@@ -88,7 +88,10 @@ func TestFundCommand(t *testing.T) {
 	}
 	out := mustRun(t, "fund", "statement", "Synthetic Donor", "--db", url)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if err != nil || len(recs) != 3 || recs[1][4] != "1000.50" || recs[2][2] != "total received" {
+	if err != nil || len(recs) != 4 || recs[1][4] != "1000.50" || recs[2][2] != "total received" || recs[3][7] != "1000.50" {
 		t.Errorf("statement (%v):\n%s", err, out)
+	}
+	if out := mustRun(t, "fund", "statement", "--format", "pdf", "Synthetic Donor", "--db", url); !strings.HasPrefix(out, "%PDF-") {
+		t.Errorf("PDF statement starts %q", out[:min(len(out), 20)])
 	}
 }

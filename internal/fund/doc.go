@@ -75,6 +75,8 @@
 // BySource (per donor), ByCase (per case and deployment: allocated,
 // disbursed, returned, open balance, pending), RequestToDisbursement
 // (time from an allocation's request to its first disbursement: median
-// and 90th percentile) and Statement, a donor's statement as CSV. A PDF
-// statement is not built yet.
+// and 90th percentile) and DonorStatement, a donor's contributions and
+// pledges with totals per currency and in the reporting currency, which
+// Statement writes as CSV or as a PDF document (go-pdf/fpdf, core fonts,
+// dated by the statement so that the same statement makes the same bytes).
 package fund

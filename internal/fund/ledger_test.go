@@ -281,14 +281,15 @@ func TestLedger(t *testing.T) {
 			t.Errorf("timing = %+v", tr)
 		}
 		var buf strings.Builder
-		if err := s.Statement(ctx, desk, "Synthetic Donor B", &buf); err != nil {
+		if err := s.Statement(ctx, desk, "Synthetic Donor B", fund.CSV, &buf); err != nil {
 			t.Fatal(err)
 		}
 		recs, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(recs) != 5 || recs[1][2] != "contribution" || recs[1][7] != "1082.50" || recs[3][2] != "total received" || recs[4][4] != "500.00" {
+		if len(recs) != 7 || recs[1][2] != "contribution" || recs[1][7] != "1082.50" || recs[3][2] != "total received" || recs[4][4] != "500.00" ||
+			recs[5][7] != "1082.50" || recs[6][7] != "540.00" {
 			t.Errorf("statement:\n%s", buf.String())
 		}
 		js, err := s.Journal(ctx, desk, fund.JournalQuery{Account: "case:7"})

@@ -2,10 +2,8 @@ package fund
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -352,44 +350,6 @@ func (s *Service) RequestToDisbursement(ctx context.Context, v casework.Viewer) 
 func nearestRank(sorted []time.Duration, p float64) time.Duration {
 	i := int(float64(len(sorted))*p+0.999999999) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
-// Statement writes a donor's statement as CSV: every contribution and
-// pledge of the donor, oldest first, with its value in the reporting
-// currency, and a total per currency. (A PDF statement is not built
-// yet.)
-func (s *Service) Statement(ctx context.Context, v casework.Viewer, donor string, w io.Writer) error {
-	if !CanRead(v) {
-		return fmt.Errorf("%w: role %s may not read the fund", ErrForbidden, v.Role)
-	}
-	if err := checkText("donor", donor, true, 200); err != nil {
-		return err
-	}
-	es, err := s.st.FundJournal(ctx, JournalQuery{Donor: donor})
-	if err != nil {
-		return err
-	}
-	slices.Reverse(es)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"entry", "date", "kind", "currency", "amount", "rate", "reporting_currency", "reporting_amount", "memo"})
-	recv, pl := map[string]int64{}, map[string]int64{}
-	for _, e := range es {
-		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.At.Format(time.DateOnly), string(e.Kind), e.Currency, e.Amount,
-			e.Rate, e.ReportingCurrency, e.ReportingAmount, csvSafe(e.Memo)})
-		if e.Kind == Pledge {
-			pl[e.Currency] += e.Minor
-		} else {
-			recv[e.Currency] += e.Minor
-		}
-	}
-	for _, a := range amounts(recv) {
-		cw.Write([]string{"", "", "total received", a.Currency, a.Amount, "", "", "", ""})
-	}
-	for _, a := range amounts(pl) {
-		cw.Write([]string{"", "", "total pledged", a.Currency, a.Amount, "", "", "", ""})
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // csvSafe defuses a cell a spreadsheet would run as a formula.
