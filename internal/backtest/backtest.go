@@ -105,17 +105,38 @@ type Options struct {
 	Horizon Horizon
 	// Elections is the calendar election rules read; nil means none.
 	Elections ElectionSource
-	// Workers is how many months are evaluated at once; 0 means
+	// Step is how often the rules are evaluated: StepMonth (the zero
+	// value) at every month end, every rule as of its last whole period;
+	// StepWeek at every Sunday and every month end, every rule as the
+	// running server evaluates it (its period containing the day, cut at
+	// the day). The baseline is evaluated at the same steps as of the last
+	// whole month either way: it is about last month.
+	Step Step
+	// Workers is how many steps are evaluated at once; 0 means
 	// GOMAXPROCS.
 	Workers int
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
 }
 
+// Step is how often a replay evaluates the rules.
+type Step string
+
+const (
+	// StepMonth evaluates at month ends, each rule as of its last whole
+	// period.
+	StepMonth Step = "month"
+	// StepWeek evaluates at every Sunday and every month end, each rule
+	// on its period containing the day, cut at the day, as the server's
+	// evaluation after each ingest does.
+	StepWeek Step = "week"
+)
+
 // Report is a run's result.
 type Report struct {
 	From         string `json:"from"` // YYYY-MM
 	To           string `json:"to"`
+	Step         Step   `json:"step"`
 	RulesVersion string `json:"rules_version"`
 	// Label is the label the rules were limited to, if any.
 	Label string `json:"label,omitempty"`
@@ -283,17 +304,21 @@ func lastWhole(k indicator.Kind, day time.Time) time.Time {
 }
 
 // Definition returns the definitions a report is scored by, in words.
-func Definition(e EpisodeRule, h Horizon) string {
+func Definition(e EpisodeRule, h Horizon, step Step) string {
 	places := "the country or one of its admin-1 areas"
 	if e.CountryOnly {
 		places = "the country as a whole"
 	}
+	when := "at a month end, not firing at the previous month end"
+	if step == StepWeek {
+		when = "at a Sunday or month end, not firing at the previous one"
+	}
 	return fmt.Sprintf("episode: a country-month in which %s has >= %g deaths "+
 		"(fatalities_best) after %d consecutive months each < %g there; "+
-		"an alert (a rule firing for a place at a month end, not firing at the previous month end) warns of an episode "+
+		"an alert (a rule firing for a place %s) warns of an episode "+
 		"in its country %d to %d months later (recall), and is followed when such an episode comes (precision); "+
-		"lead = days from the earliest warning alert's month end to the episode month's first day",
-		places, e.Threshold, e.QuietMonths, e.Threshold, h.MinLead, h.MaxLead)
+		"lead = days from the day the earliest warning alert was raised to the episode month's first day",
+		places, e.Threshold, e.QuietMonths, e.Threshold, when, h.MinLead, h.MaxLead)
 }
 
 // Run replays opts.Rules and the baseline over the months [opts.From,
@@ -318,6 +343,13 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	}
 	if opts.Horizon.MinLead < 1 || opts.Horizon.MaxLead < opts.Horizon.MinLead {
 		return nil, fmt.Errorf("backtest: lead window %d..%d months: want 1 <= min <= max", opts.Horizon.MinLead, opts.Horizon.MaxLead)
+	}
+	switch opts.Step {
+	case "":
+		opts.Step = StepMonth
+	case StepMonth, StepWeek:
+	default:
+		return nil, fmt.Errorf("backtest: step %q: want %q or %q", opts.Step, StepMonth, StepWeek)
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -373,16 +405,24 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 		return nil, err
 	}
 	replayStart := time.Now()
+	steps := MonthEnds(first, to)
+	if opts.Step == StepWeek {
+		steps = WeekAndMonthEnds(first, to)
+	}
 	var ruleAlerts, baseAlerts []Alert
 	for _, rs := range []struct {
-		f   *rules.File
-		out *[]Alert
-	}{{opts.Rules, &ruleAlerts}, {Baseline(), &baseAlerts}} {
+		f     *rules.File
+		out   *[]Alert
+		whole bool // evaluate as of the last whole period
+	}{{opts.Rules, &ruleAlerts, opts.Step == StepMonth}, {Baseline(), &baseAlerts, true}} {
 		groups := byPeriod(rs.f)
-		as, err := Replay(ctx, first, to, opts.Workers, func(ctx context.Context, monthEnd time.Time) ([]alert.Firing, error) {
+		as, err := ReplayAt(ctx, steps, opts.Workers, func(ctx context.Context, day time.Time) ([]alert.Firing, error) {
 			var out []alert.Firing
 			for _, g := range groups {
-				asOf := lastWhole(g.kind, monthEnd)
+				asOf := day
+				if rs.whole {
+					asOf = lastWhole(g.kind, day)
+				}
 				fs, err := rules.Evaluate(ctx, mem.at(asOf), g.file, rules.Scope{Countries: opts.Countries, AsOf: asOf, Geo: tab})
 				if err != nil {
 					return nil, err
@@ -402,8 +442,8 @@ func Run(ctx context.Context, st Store, opts Options) (*Report, error) {
 	years := float64(monthsBetween(from, to)+1) / 12
 	countryYears := float64(len(watched)) * years
 	r := &Report{
-		From: from.Format("2006-01"), To: to.Format("2006-01"), RulesVersion: opts.Rules.Version, Label: opts.Label,
-		Definition: Definition(opts.Episode, opts.Horizon), Episode: opts.Episode, Horizon: opts.Horizon,
+		From: from.Format("2006-01"), To: to.Format("2006-01"), Step: opts.Step, RulesVersion: opts.Rules.Version, Label: opts.Label,
+		Definition: Definition(opts.Episode, opts.Horizon, opts.Step), Episode: opts.Episode, Horizon: opts.Horizon,
 		Countries: len(watched), alerts: ruleAlerts,
 	}
 	if !dataStart.IsZero() {

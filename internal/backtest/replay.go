@@ -11,13 +11,14 @@ import (
 )
 
 // Alert is an alert the replay raised: a rule firing for a place at a
-// month end when it had not fired there at the previous month end.
+// step (a month end, or a week or month end with StepWeek) when it had not
+// fired there at the previous step.
 type Alert struct {
 	Rule     string         `json:"rule"`
 	Severity alert.Severity `json:"severity,omitempty"`
 	Country  string         `json:"country"`
 	Admin1   string         `json:"admin1,omitempty"`
-	// AsOf is the month end the alert was raised at.
+	// AsOf is the step (the end of the day) the alert was raised at.
 	AsOf  time.Time `json:"as_of"`
 	Title string    `json:"title,omitempty"`
 	Score float64   `json:"score"`
@@ -33,18 +34,23 @@ func (a Alert) month() time.Time { return monthStart(a.AsOf) }
 type EvalFunc func(ctx context.Context, asOf time.Time) ([]alert.Firing, error)
 
 // Replay evaluates eval at the end of every month from first's month to
-// last's month, up to workers months at a time, and returns the alerts
-// raised, by month end, then country, area and rule.
+// last's month; it is ReplayAt over MonthEnds(first, last).
+func Replay(ctx context.Context, first, last time.Time, workers int, eval EvalFunc) ([]Alert, error) {
+	return ReplayAt(ctx, MonthEnds(first, last), workers, eval)
+}
+
+// ReplayAt evaluates eval at the end of each of days (ascending), up to
+// workers days at a time, and returns the alerts raised, by day, then
+// country, area and rule.
 //
 // It replays the alert lifecycle's deduplication: a firing raises an alert
 // when its fingerprint (alert.Firing.Fingerprint: rule and place) did not
-// fire at the previous month end; one that fires month after month is one
-// alert, and one that stops and fires again is a new alert. The first month
+// fire at the previous day of days; one that fires step after step is one
+// alert, and one that stops and fires again is a new alert. The first day
 // only sets what was firing: it is the warm-up, and raises nothing.
-func Replay(ctx context.Context, first, last time.Time, workers int, eval EvalFunc) ([]Alert, error) {
-	first, last = monthStart(first), monthStart(last)
-	n := monthsBetween(first, last) + 1
-	if n <= 0 {
+func ReplayAt(ctx context.Context, days []time.Time, workers int, eval EvalFunc) ([]Alert, error) {
+	n := len(days)
+	if n == 0 {
 		return nil, nil
 	}
 	workers = max(1, min(workers, n))
@@ -57,10 +63,9 @@ func Replay(ctx context.Context, first, last time.Time, workers int, eval EvalFu
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				asOf := monthEnd(first.AddDate(0, i, 0))
-				fs, err := eval(ctx, asOf)
+				fs, err := eval(ctx, days[i])
 				if err != nil {
-					errs[i] = fmt.Errorf("evaluate as of %s: %w", asOf.Format(time.DateOnly), err)
+					errs[i] = fmt.Errorf("evaluate as of %s: %w", days[i].Format(time.DateOnly), err)
 					cancel()
 					continue
 				}
@@ -86,16 +91,41 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return dedup(first, results), nil
+	return dedup(days, results), nil
 }
 
-// dedup turns the firings of consecutive month ends (results[i] at the end
-// of the month i months after first) into raised alerts.
-func dedup(first time.Time, results [][]alert.Firing) []Alert {
+// MonthEnds returns the last day of every month from first's month to
+// last's month.
+func MonthEnds(first, last time.Time) []time.Time {
+	first, last = monthStart(first), monthStart(last)
+	var out []time.Time
+	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
+		out = append(out, monthEnd(m))
+	}
+	return out
+}
+
+// WeekAndMonthEnds returns every Sunday (the end of an ISO week) and
+// every month end from first's month to last's month, ascending, each
+// once.
+func WeekAndMonthEnds(first, last time.Time) []time.Time {
+	first, end := monthStart(first), monthEnd(monthStart(last))
+	var out []time.Time
+	for d := first; !d.After(end); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() == time.Sunday || d.AddDate(0, 0, 1).Day() == 1 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// dedup turns the firings of consecutive steps (results[i] at the end of
+// days[i]) into raised alerts.
+func dedup(days []time.Time, results [][]alert.Firing) []Alert {
 	var out []Alert
 	prev := map[string]bool{}
 	for i, fs := range results {
-		asOf := monthEnd(first.AddDate(0, i, 0))
+		asOf := days[i]
 		cur := make(map[string]bool, len(fs))
 		var raised []Alert
 		for _, f := range fs {

@@ -18,7 +18,7 @@ import (
 const warningsHelp = `
 usage: threshold warnings backtest [--db DB] --from DATE --to DATE [--rules FILE]
                                    [--label KEY=VALUE] [--country ISO3[,ISO3...]]...
-                                   [--episodes any|country] [--json] [--alerts]
+                                   [--episodes any|country] [--step month|week] [--json] [--alerts]
 
 Warnings backtest replays the alert rules month by month over the stored
 history, with only the data known at each month end, and scores the alerts
@@ -29,7 +29,14 @@ areas, has 25 or more deaths (fatalities_best) after 6 consecutive months
 each with fewer than 25 there (--episodes country: the whole country only,
 for data that place few events in admin-1 areas). An alert is a rule firing for a place at a
 month end where it did not fire at the previous month end (one alert per
-episode, as the alert lifecycle deduplicates). The report gives:
+episode, as the alert lifecycle deduplicates).
+
+--step week evaluates the rules at every Sunday and every month end, each
+on its period containing the day cut at the day, as the server does after
+every ingest (a monthly rule sees the month so far), instead of at month
+ends only, each as of its last whole period (--step month, the default).
+The baseline is about last month, so it is evaluated as of the last whole
+month either way. The report gives:
 
   recall            the share of episodes in the range with an alert in the
                     country (or one of its areas) raised 1 to 3 months
@@ -37,7 +44,7 @@ episode, as the alert lifecycle deduplicates). The report gives:
   precision         the share of alerts in the range followed by an episode
                     in their country 1 to 3 months after the alert's month
   median_lead_days  over warned episodes, the days from the earliest alert
-                    in that window (its month end) to the episode month's
+                    in that window (the day it was raised) to the episode month's
                     first day (median_days_to_deaths: to the month's first
                     deadly event in the places that crossed)
   false alarms      alerts not followed by an episode, per country-year
@@ -103,11 +110,15 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 	withAlerts := fs.Bool("alerts", false, "list every alert raised")
 	label := fs.String("label", "", "replay only the rules with this label, KEY=VALUE (e.g. stage=precursor)")
 	level := fs.String("episodes", "any", "places whose escalations are episodes: any (countries and admin-1 areas) or country (whole countries only)")
+	step := fs.String("step", "month", "how often the rules are evaluated: month (month ends) or week (every Sunday and month end, as the server does)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *level != "any" && *level != "country" {
 		return usageError{fmt.Sprintf("--episodes %q: want any or country", *level)}
+	}
+	if *step != string(backtest.StepMonth) && *step != string(backtest.StepWeek) {
+		return usageError{fmt.Sprintf("--step %q: want month or week", *step)}
 	}
 	if *from == "" || *to == "" {
 		return usageError{"--from and --to are required"}
@@ -132,7 +143,7 @@ func runWarningsBacktest(ctx context.Context, args []string, env *Env) error {
 	if err != nil {
 		return err
 	}
-	opts := backtest.Options{From: f, To: t, Rules: rf, Label: *label, Log: env.Log}
+	opts := backtest.Options{From: f, To: t, Rules: rf, Label: *label, Step: backtest.Step(*step), Log: env.Log}
 	opts.Episode.CountryOnly = *level == "country"
 	if len(countries) > 0 {
 		opts.Countries = countries

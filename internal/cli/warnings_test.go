@@ -38,12 +38,15 @@ rules:
 	}
 
 	for _, tt := range []struct {
-		name    string
-		args    []string
-		version string
+		name     string
+		args     []string
+		version  string
+		step     string
+		firstDay string // the earliest step in the run
 	}{
-		{"rules file", []string{"--rules", rulesFile, "--label", "stage=escalation"}, "test-1"},
-		{"default rules", nil, "default-"},
+		{"rules file", []string{"--rules", rulesFile, "--label", "stage=escalation"}, "test-1", "month", "2012-01-31"},
+		{"default rules", nil, "default-", "month", "2012-01-31"},
+		{"default rules every week", []string{"--step", "week"}, "default-", "week", "2012-01-01"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"warnings", "backtest", "--db", db, "--from", "2012-01", "--to", "2016-12-31",
@@ -56,6 +59,9 @@ rules:
 			}
 			if v, _ := r["rules_version"].(string); !strings.HasPrefix(v, tt.version) {
 				t.Errorf("rules_version %q, want %q", v, tt.version)
+			}
+			if r["step"] != tt.step {
+				t.Errorf("step %v, want %s", r["step"], tt.step)
 			}
 			if r["from"] != "2012-01" || r["to"] != "2016-12" || r["countries"] != 1.0 {
 				t.Errorf("from %v to %v, %v countries; want 2012-01..2016-12, 1", r["from"], r["to"], r["countries"])
@@ -83,7 +89,7 @@ rules:
 			}
 			for _, x := range list {
 				a := x.(map[string]any)
-				if day := a["as_of"].(string)[:10]; a["country"] != "CAF" || day < "2012-01-31" || day > "2016-12-31" {
+				if day := a["as_of"].(string)[:10]; a["country"] != "CAF" || day < tt.firstDay || day > "2016-12-31" {
 					t.Errorf("alert %v outside the run", a)
 				}
 				if tt.version == "test-1" && (a["rule"] != "mass-fatalities-admin1" || a["admin1"] == nil) {
@@ -158,6 +164,7 @@ rules:
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--country", "Sudan"}, 2, "alpha-3"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--rules", bad}, 1, "bad.yaml"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--episodes", "admin2"}, 2, "--episodes"},
+		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--step", "day"}, 2, "--step"},
 		{[]string{"warnings", "backtest", "--db", filepath.Join(dir, "empty.db"), "--from", "2016", "--to", "2016"}, 1, "indicators --recompute"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--country", "NOR"}, 1, "no monthly indicators stored for [NOR]"},
 		{[]string{"warnings", "backtest", "--db", db, "--from", "2016", "--to", "2016", "--rules", rulesFile, "--label", "stage"}, 1, "want key=value"},
