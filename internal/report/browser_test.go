@@ -31,9 +31,13 @@ func TestMonthlyInChromium(t *testing.T) {
 	}
 	db := sampleDB(t)
 	r, err := report.Build(context.Background(), db, report.Options{Month: day("2013-12-01"), Countries: []string{"CAF"},
-		Now: time.Date(2024, 3, 4, 6, 0, 0, 0, time.UTC)})
+		Now: time.Date(2024, 3, 4, 6, 0, 0, 0, time.UTC), Maps: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	wantPlaces := len(r.Countries[0].Map.Places)
+	if wantPlaces == 0 {
+		t.Fatal("no place on the CAF map of October to December 2013")
 	}
 	file := filepath.Join(t.TempDir(), "caf-2013-12.html")
 	f, err := os.Create(file)
@@ -69,6 +73,7 @@ func TestMonthlyInChromium(t *testing.T) {
 		{`#country-CAF h2`, "Central African Republic (CAF)"},
 		{`#country-CAF [data-figure="events"]`, "41"},
 		{`#country-CAF [data-figure="fatalities"]`, "1,318"},
+		{`#tracker [data-country="CAF"] [data-call="trend"]`, string(r.Countries[0].Call.Final().Trend)},
 	} {
 		got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tc.sel)))
 		if err != nil {
@@ -82,8 +87,11 @@ func TestMonthlyInChromium(t *testing.T) {
 		what, js string
 		want     int
 	}{
-		{"charts drawn", `[...document.querySelectorAll("svg")].filter(s => s.getBoundingClientRect().width > 100).length`, 2},
-		{"bars drawn", `[...document.querySelectorAll("svg rect")].filter(r => r.getBoundingClientRect().width > 0).length`, 26},
+		{"charts and map drawn", `[...document.querySelectorAll("svg")].filter(s => s.getBoundingClientRect().width > 100).length`, 3},
+		{"bars drawn", `[...document.querySelectorAll("svg rect")].filter(r => r.getBoundingClientRect().width > 0).length`, 48},
+		{"places on the map", `[...document.querySelectorAll("svg.map circle")].filter(c => c.getBoundingClientRect().width > 0).length`, wantPlaces},
+		{"country outline drawn", `Math.round(document.querySelector("svg.map path.country").getBoundingClientRect().width) > 200 ? 1 : 0`, 1},
+		{"tracker rows", `document.querySelectorAll("#tracker tr[data-country]").length`, 1},
 		{"highlighted bars", `[...document.querySelectorAll("svg rect.current")].filter(r => getComputedStyle(r).fill === "rgb(179, 38, 30)").length`, 2},
 		{"resources fetched", `performance.getEntriesByType("resource").length`, 0},
 	} {

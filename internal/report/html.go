@@ -30,11 +30,14 @@ func (r Monthly) WriteHTML(w io.Writer) error {
 		"list":   func(cs ...barChart) []barChart { return cs },
 		"change": change,
 		"fatChart": func(c Country) barChart {
-			return newBarChart("Fatalities (best estimate)", c.Months, func(m Month) int { return m.Fatalities })
+			return newBarChart("Fatalities (best estimate)", c.Chart24(), func(m Month) int { return m.Fatalities })
 		},
 		"evtChart": func(c Country) barChart {
-			return newBarChart("Events", c.Months, func(m Month) int { return m.Events })
+			return newBarChart("Events", c.Chart24(), func(m Month) int { return m.Events })
 		},
+		"title":     Monthly.Title,
+		"rules":     Call.RulesMet,
+		"rulesText": func() []string { return RuleTexts },
 	}).ParseFS(templates, "monthly.html.tmpl")
 	if err != nil {
 		return fmt.Errorf("report: template: %w", err)
@@ -43,6 +46,15 @@ func (r Monthly) WriteHTML(w io.Writer) error {
 		return fmt.Errorf("report: write HTML: %w", err)
 	}
 	return nil
+}
+
+// Title is the document's title: "Monthly tracker: December 2013", or
+// "Country brief: Central African Republic, December 2013".
+func (r Monthly) Title() string {
+	if r.Brief && len(r.Countries) == 1 {
+		return "Country brief: " + r.Countries[0].Name + ", " + r.Month.Format("January 2006")
+	}
+	return "Monthly tracker: " + r.Month.Format("January 2006")
 }
 
 // thousands formats n with commas: 1318 is "1,318".

@@ -8,17 +8,21 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"threshold/internal/agreement"
 	"threshold/internal/alert"
 	"threshold/internal/casework"
+	"threshold/internal/detect"
 	"threshold/internal/event"
 	"threshold/internal/geo"
 	"threshold/internal/indicator"
 	"threshold/internal/store"
+	"threshold/internal/web/atlas"
 )
 
 // Source is what the report reads from the database (a *store.DB).
@@ -27,6 +31,20 @@ type Source interface {
 	Alerts(ctx context.Context, q alert.Query) ([]alert.Alert, error)
 	Forecasts(ctx context.Context, q store.ForecastQuery) ([]store.Forecast, error)
 	Stats(ctx context.Context, by store.Grouping, f event.Filter) ([]event.Period, error)
+	Events(ctx context.Context, f event.Filter, p store.Page, fn func(event.Stored) error) error
+}
+
+// Agreements are the peace agreements the report reads as its viewer (a
+// *store.DB): an agreement linked to a case the viewer may not see is
+// not in the report.
+type Agreements interface {
+	Agreements(ctx context.Context, v casework.Viewer, q agreement.Query) ([]agreement.Agreement, error)
+	Agreement(ctx context.Context, v casework.Viewer, id int64) (agreement.Agreement, error)
+}
+
+// Overrides are analysts' reviews of the tracker's calls (a *store.DB).
+type Overrides interface {
+	TrackerOverrides(ctx context.Context, month time.Time, countries []string) ([]store.TrackerOverride, error)
 }
 
 // Cases is the casework the report reads as its viewer (a
@@ -41,9 +59,18 @@ type Cases interface {
 type Options struct {
 	Month     time.Time // any day of the month reported; its first day is used
 	Countries []string  // ISO alpha-3; nil is every country with events in the month
-	Cases     Cases     // nil leaves casework out
-	Viewer    casework.Viewer
-	Now       time.Time // when the report was generated, printed in it
+	// Region keeps the countries of a UN M49 region, subregion or
+	// intermediate region ("Africa", "Middle Africa"); "" keeps all.
+	Region     string
+	Agreements Agreements // nil leaves agreement milestones out
+	Overrides  Overrides  // nil prints the drafts
+	// Maps draws each country's map of recent events.
+	Maps bool
+	// Brief titles a one-country report as the country brief.
+	Brief  bool
+	Cases  Cases // nil leaves casework out
+	Viewer casework.Viewer
+	Now    time.Time // when the report was generated, printed in it
 }
 
 // Month is one month's figures for a country, from the stored monthly
@@ -58,9 +85,14 @@ type Month struct {
 type Country struct {
 	ISO3 string
 	Name string
+	// Region is the country's UN M49 region and subregion, spelled out.
+	Region string
 	// Months are the month reported and the twelve before it, oldest
 	// first; the last is the month reported.
 	Months []Month
+	// History is the month reported and the 24 before it, oldest first,
+	// which the detectors score.
+	History []Month
 	// Mean12Events and Mean12Fatalities average the twelve months before.
 	Mean12Events, Mean12Fatalities float64
 	// Alerts are the alerts whose episode meets the month: opened on
@@ -71,7 +103,35 @@ type Country struct {
 	// ("2022-12"); "" when none is.
 	LastData  string
 	Cases     []CaseActions
-	Forecasts []store.Forecast
+	Forecasts []Forecast
+	// Detections are the surprise and CUSUM detectors' verdicts on the
+	// month's deaths (and events), over the 24 months before.
+	Detections []detect.Detection
+	// Milestones are agreement signings and provisions' progress in the
+	// month.
+	Milestones []Milestone
+	// Call is the tracker's call for the month.
+	Call Call
+	// Map is the map of the events of the month and the two before; nil
+	// unless Options.Maps.
+	Map *Map
+}
+
+// Chart24 is the 24 months to the month reported.
+func (c Country) Chart24() []Month { return c.History[len(c.History)-24:] }
+
+// Forecast is a stored forecast with its drivers decoded.
+type Forecast struct {
+	store.Forecast
+	Drivers []Driver
+}
+
+// Driver is one of a forecast's contributing factors (forecast.Factor).
+type Driver struct {
+	Feature string  `json:"feature"`
+	Value   float64 `json:"value"`
+	Effect  float64 `json:"effect"`
+	Text    string  `json:"text"`
 }
 
 // Alert is an alert in the report.
@@ -107,7 +167,11 @@ type Coverage struct {
 type Monthly struct {
 	Month     time.Time
 	Generated time.Time
+	// Scope says which countries, spelled out: "Africa", "Central African
+	// Republic", "every country with events in the month".
+	Scope     string
 	Viewer    string // whose need-to-know applied; "" when casework is left out
+	Brief     bool
 	Casework  bool
 	Countries []Country
 	Sources   []Coverage
@@ -142,12 +206,16 @@ var citations = map[event.Source]string{
 func Build(ctx context.Context, src Source, o Options) (Monthly, error) {
 	month := time.Date(o.Month.Year(), o.Month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	end := month.AddDate(0, 1, -1)
-	r := Monthly{Month: month, Generated: o.Now.UTC(), Casework: o.Cases != nil}
+	r := Monthly{Month: month, Generated: o.Now.UTC(), Casework: o.Cases != nil, Brief: o.Brief}
 	if o.Cases != nil {
 		r.Viewer = o.Viewer.Email
 		if r.Viewer == "" {
 			r.Viewer = "the database operator"
 		}
+	}
+	codes, err := geo.Load()
+	if err != nil {
+		return Monthly{}, fmt.Errorf("report: country names: %w", err)
 	}
 	countries := o.Countries
 	if len(countries) == 0 {
@@ -164,14 +232,52 @@ func Build(ctx context.Context, src Source, o Options) (Monthly, error) {
 		}
 		sort.Strings(countries)
 	}
-	codes, err := geo.Load()
-	if err != nil {
-		return Monthly{}, fmt.Errorf("report: country names: %w", err)
+	r.Scope = scope(codes, o.Countries, o.Region)
+	if o.Region != "" {
+		if !KnownRegion(codes, o.Region) {
+			return Monthly{}, fmt.Errorf("report: region %q is not a UN M49 region, subregion or intermediate region", o.Region)
+		}
+		var in []string
+		for _, iso := range countries {
+			if gc, ok := codes.Lookup(iso); ok && inRegion(gc, o.Region) {
+				in = append(in, iso)
+			}
+		}
+		countries = in
+	}
+	var overrides map[string]store.TrackerOverride
+	if o.Overrides != nil && len(countries) > 0 {
+		os, err := o.Overrides.TrackerOverrides(ctx, month, countries)
+		if err != nil {
+			return Monthly{}, fmt.Errorf("report: tracker overrides: %w", err)
+		}
+		overrides = map[string]store.TrackerOverride{}
+		for _, ov := range os {
+			overrides[ov.Country] = ov // the last is in force
+		}
+	}
+	var atl *atlas.Atlas
+	if o.Maps {
+		if atl, err = atlas.Detailed(codes); err != nil {
+			return Monthly{}, fmt.Errorf("report: atlas: %w", err)
+		}
 	}
 	for _, iso := range countries {
 		c, err := buildCountry(ctx, src, o, codes, strings.ToUpper(iso), month, end)
 		if err != nil {
 			return Monthly{}, err
+		}
+		c.Call = draft(&c)
+		if ov, ok := overrides[c.ISO3]; ok {
+			c.Call.Override = &Override{Verdict: Verdict{Trend: Trend(ov.Trend), RiskAlert: ov.RiskAlert,
+				ResolutionOpportunity: ov.Opportunity}, Reason: ov.Reason, By: ov.Actor, At: ov.At}
+		}
+		if atl != nil {
+			m, err := buildMap(ctx, src, atl, c.ISO3, month.AddDate(0, -2, 0), end)
+			if err != nil {
+				return Monthly{}, err
+			}
+			c.Map = &m
 		}
 		r.Countries = append(r.Countries, c)
 	}
@@ -187,8 +293,9 @@ func buildCountry(ctx context.Context, src Source, o Options, codes *geo.Table, 
 	c := Country{ISO3: iso, Name: iso}
 	if gc, ok := codes.Lookup(iso); ok {
 		c.Name = gc.Name
+		c.Region = strings.Join(nonEmpty(gc.Region, gc.Subregion, gc.IntermediateRegion), ", ")
 	}
-	first := month.AddDate(0, -12, 0)
+	first := month.AddDate(0, -24, 0)
 	whole := ""
 	vals, err := src.Indicators(ctx, store.IndicatorQuery{Country: iso, Admin1: &whole, Kind: indicator.Month, From: first, To: month})
 	if err != nil {
@@ -196,10 +303,10 @@ func buildCountry(ctx context.Context, src Source, o Options, codes *geo.Table, 
 	}
 	byStart := map[time.Time]*Month{}
 	for m := first; !m.After(month); m = m.AddDate(0, 1, 0) {
-		c.Months = append(c.Months, Month{Start: m})
+		c.History = append(c.History, Month{Start: m})
 	}
-	for i := range c.Months {
-		byStart[c.Months[i].Start] = &c.Months[i]
+	for i := range c.History {
+		byStart[c.History[i].Start] = &c.History[i]
 	}
 	for _, v := range vals {
 		m := byStart[v.Start]
@@ -213,6 +320,8 @@ func buildCountry(ctx context.Context, src Source, o Options, codes *geo.Table, 
 			m.Fatalities = int(v.Value)
 		}
 	}
+	c.Months = c.History[len(c.History)-13:]
+	c.Detections = detections(c)
 	for _, m := range c.Months[:12] {
 		c.Mean12Events += float64(m.Events) / 12
 		c.Mean12Fatalities += float64(m.Fatalities) / 12
@@ -265,8 +374,135 @@ func buildCountry(ctx context.Context, src Source, o Options, codes *geo.Table, 
 	if err != nil {
 		return Country{}, fmt.Errorf("report: %s forecasts: %w", iso, err)
 	}
-	c.Forecasts = fs
+	for _, f := range fs {
+		fc := Forecast{Forecast: f}
+		if len(f.Factors) > 0 {
+			if err := json.Unmarshal(f.Factors, &fc.Drivers); err != nil {
+				return Country{}, fmt.Errorf("report: %s forecast %s %s: factors: %w", iso, f.Target, f.Period.Format("2006-01"), err)
+			}
+		}
+		c.Forecasts = append(c.Forecasts, fc)
+	}
+	if o.Agreements != nil {
+		ms, err := milestones(ctx, o.Agreements, o.Viewer, iso, month, end)
+		if err != nil {
+			return Country{}, err
+		}
+		c.Milestones = ms
+	}
 	return c, nil
+}
+
+// detections scores the month's deaths and events against the 24 months
+// before with the surprise and CUSUM detectors (detect.Detect, monthly
+// defaults).
+func detections(c Country) []detect.Detection {
+	var out []detect.Detection
+	for _, what := range []struct {
+		noun  string
+		value func(Month) int
+	}{{"deaths", func(m Month) int { return m.Fatalities }}, {"events", func(m Month) int { return m.Events }}} {
+		s := detect.Series{Subject: what.noun + " in " + c.Name, Period: detect.Month}
+		for _, m := range c.History {
+			s.Labels = append(s.Labels, m.Start.Format("2006-01"))
+			s.Values = append(s.Values, float64(what.value(m)))
+		}
+		ds, err := detect.Detect(s, detect.DefaultConfig(detect.Month))
+		if err != nil {
+			continue // a short history is scored by the figures alone
+		}
+		out = append(out, ds...)
+	}
+	return out
+}
+
+// milestones finds the agreements of a country signed in the month and
+// the provisions that moved to a higher status in it, as v may see them.
+func milestones(ctx context.Context, ag Agreements, v casework.Viewer, iso string, month, end time.Time) ([]Milestone, error) {
+	as, err := ag.Agreements(ctx, v, agreement.Query{Country: iso})
+	if err != nil {
+		return nil, fmt.Errorf("report: %s agreements: %w", iso, err)
+	}
+	in := func(t time.Time) bool { return !t.Before(month) && !t.After(end) }
+	var out []Milestone
+	for _, a := range as {
+		if a.Signed.After(end) {
+			continue
+		}
+		if in(a.Signed) {
+			out = append(out, Milestone{AgreementID: a.ID, Agreement: a.Name, On: a.Signed,
+				Text: fmt.Sprintf("%s signed on %s", a.Name, a.Signed.Format("2 January 2006"))})
+		}
+		if a.ProvisionCount == 0 {
+			continue
+		}
+		full, err := ag.Agreement(ctx, v, a.ID)
+		if err != nil {
+			return nil, fmt.Errorf("report: agreement %d: %w", a.ID, err)
+		}
+		for _, p := range full.Provisions {
+			for _, h := range p.History {
+				if h.From != "" && h.To.Rank() > h.From.Rank() && in(h.On) {
+					out = append(out, Milestone{AgreementID: a.ID, Agreement: a.Name, On: h.On,
+						Text: fmt.Sprintf("%s: provision %q moved from %s to %s on %s", a.Name, p.Text, h.From, h.To, h.On.Format("2 January 2006"))})
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].On.Before(out[j].On) })
+	return out, nil
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// inRegion reports whether c is in the UN M49 region, subregion or
+// intermediate region named (case-insensitive).
+func inRegion(c geo.Country, region string) bool {
+	for _, r := range []string{c.Region, c.Subregion, c.IntermediateRegion} {
+		if r != "" && strings.EqualFold(r, strings.TrimSpace(region)) {
+			return true
+		}
+	}
+	return false
+}
+
+// KnownRegion reports whether some country is in the region named.
+func KnownRegion(codes *geo.Table, region string) bool {
+	for _, c := range codes.Countries() {
+		if inRegion(c, region) {
+			return true
+		}
+	}
+	return false
+}
+
+// scope spells out which countries a report covers.
+func scope(codes *geo.Table, countries []string, region string) string {
+	var names []string
+	for _, iso := range countries {
+		n := strings.ToUpper(iso)
+		if gc, ok := codes.Lookup(iso); ok {
+			n = gc.Name
+		}
+		names = append(names, n)
+	}
+	switch {
+	case len(names) > 0 && region != "":
+		return strings.Join(names, ", ") + " (in " + region + ")"
+	case len(names) > 0:
+		return strings.Join(names, ", ")
+	case region != "":
+		return "every country in " + region + " with events in the month"
+	}
+	return "every country with events in the month"
 }
 
 // coverage finds each source's first and last month of stored events.

@@ -152,7 +152,7 @@ func TestMonthlyCAF(t *testing.T) {
 				t.Fatalf("%d countries, want CAF alone", len(r.Countries))
 			}
 			caf := r.Countries[0]
-			if cur := caf.Current(); cur.Events != 41 || cur.Fatalities != 1318 || len(caf.Months) != 13 {
+			if cur := caf.Current(); cur.Events != 41 || cur.Fatalities != 1318 || len(caf.Months) != 13 || len(caf.History) != 25 {
 				t.Errorf("CAF current month = %+v over %d months, want 41 events and 1318 fatalities over 13", cur, len(caf.Months))
 			}
 			if got, want := caf.Mean12Fatalities, sum12/12; got < want-1e-9 || got > want+1e-9 {
@@ -243,7 +243,7 @@ func wellFormed(t *testing.T, doc string) {
 			}
 		}
 	}
-	if svgs != 2 || rects != 26 {
-		t.Errorf("%d charts of %d bars, want 2 of 13 months each", svgs, rects)
+	if svgs != 2 || rects != 48 {
+		t.Errorf("%d charts of %d bars, want 2 of 24 months each", svgs, rects)
 	}
 }
