@@ -1,7 +1,7 @@
 # Everyday tasks. `make test` is the README's test command; CI runs it
 # through .ci/run with every suite required.
 
-.PHONY: test test-postgres test-race fuzz bench demo
+.PHONY: test test-postgres test-race fuzz bench bench-scale demo
 
 test:
 	go test ./...
@@ -27,6 +27,14 @@ fuzz:
 
 bench:
 	go run ./bench/ingest
+
+# Ingest and indicator recompute of synthetic files at growing sizes, on
+# SQLite and (with THRESHOLD_TEST_POSTGRES_URL or SCALE_PG set)
+# PostgreSQL, against sqlite3 .import and psql \copy. SIZES=1e7 for the
+# large runs (see bench/scale/RESULTS.md for time and disk).
+SIZES ?= 1e4,1e5
+bench-scale:
+	go run ./bench/scale -sizes $(SIZES) $(if $(SCALE_PG),-pg $(SCALE_PG))
 
 demo:
 	go run . demo
