@@ -67,6 +67,9 @@ type view struct {
 	// links to the report form; FieldReportsNav, and the user may verify
 	// reports, so it links to the verification page.
 	ReportNav, FieldReportsNav bool
+	// RosterNav, FundNav: the roster and fund pages are registered and
+	// the user may read them.
+	RosterNav, FundNav bool
 }
 
 // render executes a page into a buffer first, so that a template error
@@ -84,6 +87,8 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	v.CasesNav = h.Cases != nil && v.User != nil && caseReaders.Check(v.User) == nil
 	v.ReportNav = h.FieldReports != nil && v.User != nil && reportSubmitters.Check(v.User) == nil
 	v.FieldReportsNav = h.FieldReports != nil && v.User != nil && reportReaders.Check(v.User) == nil
+	v.RosterNav = h.Roster != nil && v.User != nil && rosterReaders.Check(v.User) == nil
+	v.FundNav = h.Fund != nil && v.User != nil && fundReaders.Check(v.User) == nil
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		h.Log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -64,6 +64,12 @@ func (h *handler) routes(rs *server.Routes) {
 		rs.HandleFunc("POST", "/cases/{id}/sharing", caseWriters, h.handle(h.shareCase))
 		h.mobiliseRoutes(rs)
 	}
+	if h.Roster != nil {
+		h.rosterRoutes(rs)
+	}
+	if h.Fund != nil {
+		h.fundRoutes(rs)
+	}
 	if h.Rules != nil {
 		rs.HandleFunc("GET", "/rules", alertReaders, h.handle(h.rulesPage))
 		rs.HandleFunc("POST", "/rules", rulesEditors, h.handle(h.editRules))

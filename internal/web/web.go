@@ -33,6 +33,7 @@ package web
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"time"
 
@@ -152,6 +153,9 @@ type Roster interface {
 	Deployments(ctx context.Context, v casework.Viewer, q roster.DeploymentQuery) ([]roster.Deployment, error)
 	GetDeployment(ctx context.Context, v casework.Viewer, id int64) (roster.Deployment, error)
 	Move(ctx context.Context, v casework.Viewer, id int64, to roster.Status, note string) (roster.Deployment, error)
+	// List and Get are the roster pages' (roster.go).
+	List(ctx context.Context, v casework.Viewer, q roster.Query) ([]roster.Person, error)
+	Get(ctx context.Context, v casework.Viewer, id int64) (roster.Person, error)
 }
 
 // Fund is the rapid-response fund as the case page uses it.
@@ -162,6 +166,13 @@ type Fund interface {
 	Allocations(ctx context.Context, v casework.Viewer, q fund.AllocQuery) ([]fund.Alloc, error)
 	Balance(ctx context.Context, v casework.Viewer) (fund.Balances, error)
 	Reporting() string
+	// The fund pages' (fund.go).
+	Contribute(ctx context.Context, v casework.Viewer, key string, r fund.ContributionRequest) (fund.Entry, bool, error)
+	Journal(ctx context.Context, v casework.Viewer, q fund.JournalQuery) ([]fund.Entry, error)
+	BySource(ctx context.Context, v casework.Viewer) ([]fund.SourceRow, error)
+	ByCase(ctx context.Context, v casework.Viewer) ([]fund.TargetRow, error)
+	RequestToDisbursement(ctx context.Context, v casework.Viewer) (fund.TimingReport, error)
+	Statement(ctx context.Context, v casework.Viewer, donor, format string, w io.Writer) error
 }
 
 // Agreements are the agreements linked to cases, with their provisions'
