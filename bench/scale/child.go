@@ -15,6 +15,7 @@ import (
 // proc is what a finished child process left.
 type proc struct {
 	secs           float64
+	cpu            float64 // user plus system seconds
 	rssMiB         float64
 	stdout, stderr []byte
 }
@@ -32,6 +33,7 @@ func (c *config) child(ctx context.Context, stdin io.Reader, name string, args .
 		return p, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, clip(errb.String()))
 	}
 	p.rssMiB = maxRSSMiB(cmd.ProcessState)
+	p.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	return p, nil
 }
 

@@ -25,10 +25,12 @@
 //     every country, day, week and month, as after a bulk load), timed
 //     around the process.
 //
-// Every measured side is a child process, so its peak memory is its own
-// (max RSS from getrusage; for the PostgreSQL baseline that is psql's, the
-// server's memory is not counted, nor is the server's for Threshold on
-// PostgreSQL). Disk is the database's size after the side: the SQLite file
+// Every measured side is a child process, so its peak memory and CPU time
+// are its own (max RSS, user plus system time from getrusage; for the
+// PostgreSQL baseline they are psql's: the server's memory and CPU are not
+// counted, nor are the server's for Threshold on PostgreSQL). On a shared
+// machine the CPU seconds say what a side cost better than the wall time
+// does. Disk is the database's size after the side: the SQLite file
 // with its WAL, or pg_database_size. The report gives events per second,
 // the ratio of Threshold's ingest rate to the baseline's (above 1 Threshold
 // is faster), seconds, MiB of RSS and of disk, and how each grows from one
@@ -70,6 +72,7 @@ type Measure struct {
 	Tool     string  `json:"tool"` // what ran
 	Events   int64   `json:"events"`
 	Seconds  float64 `json:"seconds"`
+	CPUSecs  float64 `json:"cpu_seconds"` // user plus system time of the measured process
 	PerSec   float64 `json:"events_per_second"`
 	Ratio    float64 `json:"ratio,omitempty"` // ingest events/s ÷ baseline events/s
 	RSSMiB   float64 `json:"max_rss_mib"`
@@ -235,7 +238,7 @@ func (c *config) measure(ctx context.Context, f synth.Format, n int64) ([]Measur
 		if m.Seconds > 0 && side != "recompute" {
 			m.PerSec = float64(n) / m.Seconds
 		}
-		fmt.Fprintf(c.log, "   %-8s %-9s %8.2f s  %8.1f MiB RSS  %8.1f MiB disk  %s\n", db, side, m.Seconds, m.RSSMiB, m.DiskMiB, m.Detail)
+		fmt.Fprintf(c.log, "   %-8s %-9s %8.2f s  %8.2f cpu s  %8.1f MiB RSS  %8.1f MiB disk  %s\n", db, side, m.Seconds, m.CPUSecs, m.RSSMiB, m.DiskMiB, m.Detail)
 		out = append(out, m)
 		return nil
 	}
@@ -329,7 +332,7 @@ func (c *config) threshold(ctx context.Context, db, file string, n int64, size f
 	if sum.Inserted != n || sum.Rejected != 0 {
 		return ing, rec, fmt.Errorf("threshold ingest stored %d events and quarantined %d of %d rows", sum.Inserted, sum.Rejected, n)
 	}
-	ing = Measure{Tool: "threshold ingest", Seconds: p.secs, RSSMiB: p.rssMiB,
+	ing = Measure{Tool: "threshold ingest", Seconds: p.secs, CPUSecs: p.cpu, RSSMiB: p.rssMiB,
 		Detail: fmt.Sprintf("%d inserted, %d rejected", sum.Inserted, sum.Rejected)}
 	d, err := size()
 	if err != nil {
@@ -342,7 +345,7 @@ func (c *config) threshold(ctx context.Context, db, file string, n int64, size f
 	if err != nil {
 		return ing, rec, err
 	}
-	rec = Measure{Tool: "threshold indicators --recompute", Seconds: p.secs, RSSMiB: p.rssMiB,
+	rec = Measure{Tool: "threshold indicators --recompute", Seconds: p.secs, CPUSecs: p.cpu, RSSMiB: p.rssMiB,
 		Detail: strings.TrimSpace(string(p.stderr))}
 	if d, err = size(); err != nil {
 		return ing, rec, err
@@ -371,7 +374,7 @@ func (c *config) sqliteBaseline(ctx context.Context, f synth.Format, file, db st
 	if err != nil {
 		return Measure{}, err
 	}
-	return Measure{Tool: "sqlite3 .import", Seconds: p.secs, RSSMiB: p.rssMiB, DiskMiB: mib(size),
+	return Measure{Tool: "sqlite3 .import", Seconds: p.secs, CPUSecs: p.cpu, RSSMiB: p.rssMiB, DiskMiB: mib(size),
 		Detail: strings.TrimSpace(string(rows.stdout)) + " rows"}, nil
 }
 
@@ -401,7 +404,7 @@ func (c *config) pgBaseline(ctx context.Context, f synth.Format, file string) (M
 	if err != nil {
 		return Measure{}, err
 	}
-	return Measure{Tool: `psql \copy (COPY)`, Seconds: p.secs, RSSMiB: p.rssMiB, DiskMiB: mib(size),
+	return Measure{Tool: `psql \copy (COPY)`, Seconds: p.secs, CPUSecs: p.cpu, RSSMiB: p.rssMiB, DiskMiB: mib(size),
 		Detail: strings.TrimSpace(string(rows.stdout)) + " rows; RSS is psql's, not the server's"}, nil
 }
 

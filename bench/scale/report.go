@@ -11,7 +11,7 @@ import (
 func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "date     %s\nmachine  %s\nseed     %d\n\n", r.Date, r.Machine, r.Seed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "format\tdb\tside\tevents\tseconds\tevents/s\tratio\tMiB RSS\tMiB disk\tfile MiB\t")
+	fmt.Fprintln(tw, "format\tdb\tside\tevents\tseconds\tevents/s\tratio\tcpu s\tMiB RSS\tMiB disk\tfile MiB\t")
 	for _, m := range r.Measures {
 		rate, ratio := "", ""
 		if m.PerSec > 0 {
@@ -20,11 +20,12 @@ func (r *Report) print(w io.Writer) {
 		if m.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2f", m.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\t%s\t%.1f\t%.1f\t%.1f\t\n",
-			m.Format, m.DB, m.Side, m.Events, m.Seconds, rate, ratio, m.RSSMiB, m.DiskMiB, m.FileMiB)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\t%s\t%.2f\t%.1f\t%.1f\t%.1f\t\n",
+			m.Format, m.DB, m.Side, m.Events, m.Seconds, rate, ratio, m.CPUSecs, m.RSSMiB, m.DiskMiB, m.FileMiB)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nratio = threshold ingest events/s ÷ the same database's baseline events/s (above 1: Threshold faster)")
+	fmt.Fprintln(w, "cpu s = user + system seconds of the measured process (psql's for the PostgreSQL baseline; the server's not counted)")
 
 	// Growth: each side against itself at the previous size.
 	type key struct{ format, db, side string }
