@@ -44,6 +44,16 @@ func Event(r Report) event.Event {
 	return e
 }
 
+// PendingEvent is the event a report still in verification would become,
+// for alert rules that count unverified reports (include_unverified): as
+// Event, with a provenance that says it is not verified. It is never
+// stored.
+func PendingEvent(r Report) event.Event {
+	e := Event(r)
+	e.SourceRef = fmt.Sprintf("field report %d (%s), %s", r.ID, r.Channel, r.Status)
+	return e
+}
+
 // row is the report's provenance row: tab-separated, one line.
 func row(r Report) []string {
 	f := func(p *float64) string {

@@ -34,6 +34,16 @@
 //	               a land neighbour (geo.Neighbours) had violence in the
 //	               neighbour_months up to the period
 //
+// A rule may add include_unverified: true. Field reports count in every
+// rule once verified, since verification turns them into events; with
+// the option a rule also counts the reports still unverified or under
+// review, as the events they would become (counts only: Parse refuses it
+// on shares, means, days since the last fatal event and forecasts). The
+// Source must implement UnverifiedSource (the store does; the backtest
+// does not, so it counts none), and a firing that counted such reports
+// names them in its explanation and carries the labels verified=false and
+// unverified_reports=N; they are never listed among its events.
+//
 // For example:
 //
 //	version: "2026-11-26"

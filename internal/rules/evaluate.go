@@ -66,6 +66,7 @@ func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing
 		if !ok {
 			continue
 		}
+		e.unverified = r.IncludeUnverified
 		fs, err := e.rule(ctx, r, countries)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate rule %s: %w", r.ID, err)
@@ -77,6 +78,9 @@ func Evaluate(ctx context.Context, src Source, f *File, s Scope) ([]alert.Firing
 				fs[j].Labels[k] = v
 			}
 			fs[j].Labels["kind"] = r.Kind()
+			if err := e.noteUnverified(ctx, &fs[j]); err != nil {
+				return nil, fmt.Errorf("evaluate rule %s: %w", r.ID, err)
+			}
 		}
 		out = append(out, fs...)
 	}
@@ -117,6 +121,9 @@ type evaluator struct {
 	asOf time.Time
 	geo  *geo.Table
 	memo map[indicator.Kind]*prefetched
+	// unverified is the evaluated rule's IncludeUnverified: values and
+	// coup events then take in the field reports still in verification.
+	unverified bool
 }
 
 // prefetched holds the indicator values of one period kind that the rules
@@ -211,8 +218,17 @@ func (e *evaluator) prefetch(ctx context.Context, countries []string) error {
 // values returns the values of one indicator of kind k for the countries
 // (nil: all) and their areas, of the periods starting in [from, to]:
 // from the prefetched values when they cover the query, else from the
-// Source. Callers filter by period.
+// Source; with the evaluated rule's unverified field reports added if it
+// includes them. Callers filter by period.
 func (e *evaluator) values(ctx context.Context, countries []string, k indicator.Kind, name string, from, to time.Time) ([]indicator.Value, error) {
+	vs, err := e.storedValues(ctx, countries, k, name, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return e.withUnverified(ctx, vs, countries, k, name, from, to)
+}
+
+func (e *evaluator) storedValues(ctx context.Context, countries []string, k indicator.Kind, name string, from, to time.Time) ([]indicator.Value, error) {
 	p := e.memo[k]
 	if p == nil || !p.covers(name, from, countries) {
 		return e.src.RuleIndicators(ctx, IndicatorQuery{Countries: countries, Kind: k, Names: []string{name}, From: from, To: to})

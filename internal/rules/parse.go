@@ -306,11 +306,11 @@ func (p *parser) file(n *yaml.Node) *File {
 }
 
 var ruleFields = []string{"id", "name", "description", "severity", "labels", "scope", "level", "period",
-	"indicator", "detector", "forecast", "coup", "first_fatal", "election", "spread_admin1", "spread_border"}
+	"include_unverified", "indicator", "detector", "forecast", "coup", "first_fatal", "election", "spread_admin1", "spread_border"}
 
 func (p *parser) rule(n *yaml.Node, path string) (Rule, *yaml.Node) {
 	r := Rule{}
-	var idNode, levelNode, periodNode *yaml.Node
+	var idNode, levelNode, periodNode, unverifiedNode *yaml.Node
 	var conds []string
 	condNodes := map[string]*yaml.Node{}
 	if !p.fields(n, path, ruleFields, func(key string, v *yaml.Node) {
@@ -365,6 +365,9 @@ func (p *parser) rule(n *yaml.Node, path string) (Rule, *yaml.Node) {
 				}
 				r.Period = k
 			}
+		case "include_unverified":
+			unverifiedNode = v
+			r.IncludeUnverified, _ = p.boolean(v, kp)
 		default: // a condition
 			conds = append(conds, key)
 			condNodes[key] = v
@@ -426,7 +429,45 @@ func (p *parser) rule(n *yaml.Node, path string) (Rule, *yaml.Node) {
 	if r.Coup != nil && r.Level == Admin1Level {
 		p.errorf(levelNode, path+".level", "coups are national events: leave level out or set it to country")
 	}
+	if r.IncludeUnverified {
+		p.checkUnverified(unverifiedNode, path+".include_unverified", &r)
+	}
 	return r, idNode
+}
+
+// checkUnverified refuses include_unverified where reports cannot be
+// counted: forecasts, and indicators that are not counts (a share or a
+// mean cannot take one more report in without the events behind it).
+func (p *parser) checkUnverified(n *yaml.Node, path string, r *Rule) {
+	var name string
+	switch {
+	case r.Forecast != nil:
+		p.errorf(n, path, "forecast rules read forecasts, not field reports: leave include_unverified out")
+		return
+	case r.Indicator != nil:
+		name = r.Indicator.Name
+	case r.Detector != nil:
+		name = r.Detector.Indicator
+	case r.Election != nil:
+		name = r.Election.Indicator
+	}
+	if name != "" && checkIndicator(name, false) == nil && !isCount(name) {
+		p.errorf(n, path, "%s is not a count: unverified field reports can be added only to counts (events, events.<category>, violent_events, fatal_events, fatalities_best, ...)", name)
+	}
+}
+
+// boolean reads true or false.
+func (p *parser) boolean(n *yaml.Node, path string) (bool, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		p.errorf(n, path, "must be true or false, not %s", describe(n))
+		return false, false
+	}
+	var v bool
+	if err := n.Decode(&v); err != nil {
+		p.errorf(n, path, "must be true or false, not %s", n.Value)
+		return false, false
+	}
+	return v, true
 }
 
 func hasKey(n *yaml.Node, key string) bool {

@@ -128,9 +128,15 @@ func TestParseErrors(t *testing.T) {
 			"bad.yaml:3:5: rules[0].severity: missing (want info, warning or critical)",
 			"bad.yaml:3:5: rules[0]: no condition: want exactly one of indicator, detector, forecast, coup, first_fatal, election, spread_admin1, spread_border"}},
 		{"unknown rule field", head + "  - {id: a, name: A, severity: info, coup: {}, threshold: 3}\n", []string{
-			"bad.yaml:3:48: rules[0].threshold: unknown field (want one of id, name, description, severity, labels, scope, level, period, indicator, detector, forecast, coup, first_fatal, election, spread_admin1, spread_border)"}},
+			"bad.yaml:3:48: rules[0].threshold: unknown field (want one of id, name, description, severity, labels, scope, level, period, include_unverified, indicator, detector, forecast, coup, first_fatal, election, spread_admin1, spread_border)"}},
 		{"two conditions", head + "  - {id: a, name: A, severity: info, coup: {}, first_fatal: {quiet_months: 6}}\n", []string{
 			"bad.yaml:3:61: rules[0].first_fatal: a rule has exactly one condition; this one also has coup"}},
+		{"include_unverified not a boolean", head + "  - {id: a, name: A, severity: info, include_unverified: yes please, coup: {}}\n", []string{
+			`bad.yaml:3:58: rules[0].include_unverified: must be true or false, not "yes please"`}},
+		{"include_unverified on a forecast", head + "  - {id: a, name: A, severity: info, include_unverified: true, forecast: {target: onset, probability: 0.5}}\n", []string{
+			"bad.yaml:3:58: rules[0].include_unverified: forecast rules read forecasts, not field reports: leave include_unverified out"}},
+		{"include_unverified on a share", head + "  - id: a\n    name: A\n    severity: info\n    include_unverified: true\n    indicator: {name: violent_share, op: '>', value: 0.5}\n", []string{
+			"bad.yaml:6:25: rules[0].include_unverified: violent_share is not a count: unverified field reports can be added only to counts (events, events.<category>, violent_events, fatal_events, fatalities_best, ...)"}},
 		{"duplicate id", head + "  - {id: a, name: A, severity: info, coup: {}}\n  - {id: a, name: B, severity: info, coup: {}}\n", []string{
 			`bad.yaml:4:10: rules[1].id: duplicate id "a" (first used on line 3)`}},
 		{"bad id, severity, level, period", head + "  - {id: 'a b', name: A, severity: urgent, level: province, period: year, coup: {}}\n", []string{
@@ -212,6 +218,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("version: v1\nrules:\n  - {id: a, name: A, severity: info, indicator: {name: events, op: '>', value: 1}}\n")
 	f.Add(`{"version": "v", "rules": [{"id": "x", "name": "X", "severity": "warning", "detector": {"method": "surprise", "indicator": "fatalities_best", "config": {"window": 2}}}]}`)
 	f.Add("version: v1\nrules: [&a {id: a}, *a]\n")
+	f.Add("version: v1\nrules:\n  - {id: a, name: A, severity: info, include_unverified: true, level: admin1, indicator: {name: fatalities_best, op: '>=', value: 100}}\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := Parse("fuzz.yaml", []byte(in))
 		if err != nil {

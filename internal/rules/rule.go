@@ -41,6 +41,15 @@ type Rule struct {
 	// Period is the period evaluated: the day, ISO week or month that
 	// contains the evaluation's AsOf. Default month.
 	Period indicator.Kind `json:"period,omitempty" yaml:"period,omitempty"`
+	// IncludeUnverified makes the rule count field reports still in
+	// verification (unverified or under review) as if they were events,
+	// beside the data sets and the verified reports it always counts.
+	// Default false: only verified reports count. It needs a Source that
+	// implements UnverifiedSource (the backtest has none: unverified
+	// reports do not exist in history), works only on counts (shares,
+	// means and days since the last fatal event cannot take a report in),
+	// and not with forecast rules.
+	IncludeUnverified bool `json:"include_unverified,omitempty" yaml:"include_unverified,omitempty"`
 
 	// Exactly one condition.
 	Indicator    *IndicatorCond    `json:"indicator,omitempty" yaml:"indicator,omitempty"`

@@ -34,6 +34,22 @@ type Source interface {
 	Elections(ctx context.Context, countries []string, from, to time.Time) ([]election.Election, error)
 }
 
+// UnverifiedSource is what rules with include_unverified need in addition
+// to Source: the field reports not verified yet. A Source that does not
+// implement it has none, so such rules count only verified data there; the
+// backtest's in-memory Source is one, since reports waiting for
+// verification exist only now, never in history.
+type UnverifiedSource interface {
+	// RuleUnverifiedReports returns the field reports whose status is
+	// unverified or under-review, of the countries (nil: all) and
+	// categories (nil: all), dated in [q.From, q.To], with at least
+	// q.MinFatalities deaths (0: any), each as the event it would become
+	// once verified (source event.FieldReport, source id the report's id),
+	// in any order; at most q.Limit (0: no limit). Reporters are never
+	// part of it.
+	RuleUnverifiedReports(ctx context.Context, q EventQuery) ([]event.Event, error)
+}
+
 // IndicatorQuery selects indicator values for RuleIndicators.
 type IndicatorQuery struct {
 	Countries []string // nil: all

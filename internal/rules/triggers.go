@@ -19,10 +19,22 @@ import (
 // by at least MinSources sources.
 func (e *evaluator) coupRule(ctx context.Context, r *Rule, countries []string) ([]alert.Firing, error) {
 	_, win := e.period(r)
-	evs, err := e.src.RuleEvents(ctx, EventQuery{Countries: countries, Categories: []event.Category{event.Coup}, From: win.Start, To: win.End})
+	q := EventQuery{Countries: countries, Categories: []event.Category{event.Coup}, From: win.Start, To: win.End}
+	evs, err := e.src.RuleEvents(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	// Reports in verification are not events yet: they count, and are
+	// named in the explanation, but not listed among the firing's events.
+	pending, err := e.unverifiedReports(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	unverified := map[event.Key]bool{}
+	for _, ev := range pending {
+		unverified[ev.Key()] = true
+	}
+	evs = append(evs, pending...)
 	byCountry := map[string][]event.Event{}
 	for _, ev := range evs {
 		if ev.Category != event.Coup || ev.DateStart.After(e.asOf) {
@@ -42,9 +54,13 @@ func (e *evaluator) coupRule(ctx context.Context, r *Rule, countries []string) (
 			if ev.DateStart.After(f.Window.End) {
 				f.Window.End = ev.DateStart
 			}
-			if len(f.Events) < maxEvents {
-				f.Events = append(f.Events, ev.Key())
-				what = append(what, coupPhrase(ev))
+			if len(what) < maxEvents {
+				if unverified[ev.Key()] {
+					what = append(what, coupPhrase(ev)+" (field report "+ev.SourceID+", not yet verified)")
+				} else {
+					f.Events = append(f.Events, ev.Key())
+					what = append(what, coupPhrase(ev))
+				}
 			}
 		}
 		if len(sources) < r.Coup.MinSources {

@@ -10,6 +10,7 @@ import (
 
 	"threshold/internal/event"
 	"threshold/internal/fieldreport"
+	"threshold/internal/rules"
 )
 
 var _ fieldreport.Store = (*DB)(nil)
@@ -252,6 +253,60 @@ func (db *DB) FieldReports(ctx context.Context, q fieldreport.Query) ([]fieldrep
 		return []fieldreport.Report{}, nil
 	}
 	return rs, db.fillReports(ctx, db.read, rs, false)
+}
+
+var _ rules.UnverifiedSource = (*DB)(nil)
+
+// RuleUnverifiedReports returns the field reports still in verification
+// (unverified or under review) that q selects, as the events they would
+// become (see rules.UnverifiedSource), by date and id. Events carry no
+// reporter.
+func (db *DB) RuleUnverifiedReports(ctx context.Context, q rules.EventQuery) ([]event.Event, error) {
+	where := []string{`status IN (?, ?)`}
+	args := []any{string(fieldreport.Unverified), string(fieldreport.UnderReview)}
+	if q.Countries != nil {
+		if len(q.Countries) == 0 {
+			return nil, nil
+		}
+		where = append(where, `country IN (`+placeholders(len(q.Countries))+`)`)
+		for _, c := range q.Countries {
+			args = append(args, strings.ToUpper(c))
+		}
+	}
+	if q.Categories != nil {
+		if len(q.Categories) == 0 {
+			return nil, nil
+		}
+		where = append(where, `category IN (`+placeholders(len(q.Categories))+`)`)
+		for _, c := range q.Categories {
+			args = append(args, string(c))
+		}
+	}
+	if !q.From.IsZero() {
+		where, args = append(where, `date >= ?`), append(args, dateArg(q.From))
+	}
+	if !q.To.IsZero() {
+		where, args = append(where, `date <= ?`), append(args, dateArg(q.To))
+	}
+	if q.MinFatalities > 0 {
+		where, args = append(where, `casualties >= ?`), append(args, q.MinFatalities)
+	}
+	query := `SELECT ` + reportColumns + ` FROM field_reports WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY date, id`
+	if q.Limit > 0 {
+		query += fmt.Sprintf(` LIMIT %d`, q.Limit)
+	}
+	var out []event.Event
+	if err := db.each(ctx, db.read, query, args, func(rows *sql.Rows) error {
+		r, err := scanReport(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, fieldreport.PendingEvent(r))
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("unverified field reports: %w", err)
+	}
+	return out, nil
 }
 
 // TransitionFieldReport records a verification step if the report's
