@@ -82,5 +82,10 @@ func (h *handler) routes(rs *server.Routes) {
 		rs.HandleFunc("POST", "/field-reports/{id}/move", reportVerifiers, h.handle(h.moveFieldReport))
 	}
 
+	if h.Reports != nil {
+		rs.HandleFunc("GET", "/reports/monthly", trackerReaders, h.handle(h.monthlyReportPage))
+		rs.HandleFunc("POST", "/reports/monthly/override", trackerReviewers, h.handle(h.overrideCall))
+	}
+
 	rs.HandleErrorPages(h.errorPage)
 }

@@ -47,6 +47,7 @@ import (
 	"threshold/internal/fund"
 	"threshold/internal/geo"
 	"threshold/internal/indicator"
+	"threshold/internal/report"
 	"threshold/internal/roster"
 	"threshold/internal/server"
 	"threshold/internal/store"
@@ -200,6 +201,14 @@ type FieldReports interface {
 	Move(ctx context.Context, v fieldreport.Viewer, id int64, t fieldreport.Transition) (fieldreport.Report, error)
 }
 
+// Reports builds the monthly tracker and country briefs as a reader may
+// see them, and records analysts' overrides. *report.Service implements
+// it.
+type Reports interface {
+	Build(ctx context.Context, v casework.Viewer, o report.Options) (report.Monthly, error)
+	Override(ctx context.Context, v casework.Viewer, month time.Time, country string, call report.Verdict, reason string) error
+}
+
 // Deps is what the dashboard needs from the rest of the program.
 type Deps struct {
 	Data  Reader
@@ -238,6 +247,9 @@ type Deps struct {
 	// FieldReports adds the field report form (/report) and the
 	// analysts' verification page (/field-reports); nil leaves them out.
 	FieldReports FieldReports
+	// Reports adds the monthly tracker (/reports/monthly) and its
+	// review; nil leaves them out.
+	Reports Reports
 	// Audit records rules saves and reads of alerts; nil records no reads.
 	Audit Auditor
 	Log   *slog.Logger     // nil discards
