@@ -99,9 +99,47 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("the 2023-01 report lacks %q", w)
 		}
 	}
+	// An override with its reason, then the brief as PDF, Markdown, JSON
+	// and CSV, and a region.
+	if code, _, errs := runCLI(t, "report", "override", "--db", url, "--month", "2013-12", "--country", "CAF", "--trend", "improved"); code != 2 {
+		t.Errorf("override without a reason: exit %d, %s", code, errs)
+	}
+	got := mustRun(t, "report", "override", "--db", url, "--month", "2013-12", "--country", "CAF", "--trend", "unchanged",
+		"--opportunity", "--reason", "synthetic analyst review")
+	if !strings.Contains(got, "for Central African Republic in 2013-12: unchanged (the draft was deteriorated)") {
+		t.Errorf("override printed %q", got)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file string
+		args []string
+		want []string
+	}{
+		{"caf.pdf", []string{"brief", "--country", "CAF"}, []string{"%PDF-"}},
+		{"caf.md", []string{"brief", "--country", "CAF"}, []string{"# Country brief: Central African Republic, December 2013",
+			"Reason: synthetic analyst review. The draft was deteriorated", "| Central African Republic | unchanged | resolution opportunity |"}},
+		{"calls.json", []string{"monthly", "--region", "Middle Africa"}, []string{`"country_name": "Central African Republic"`,
+			`"reason": "synthetic analyst review"`, `"scope": "every country in Middle Africa with events in the month"`}},
+		{"calls.txt", []string{"monthly", "--country", "CAF", "--format", "csv"}, []string{"month,country,country_name,trend",
+			"2013-12,CAF,Central African Republic,unchanged,false,true,deteriorated"}},
+	} {
+		path := filepath.Join(dir, tc.file)
+		mustRun(t, append(append([]string{"report"}, tc.args...), "--db", url, "--month", "2013-12", "-o", path)...)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s lacks %q", tc.file, w)
+			}
+		}
+	}
 	for _, args := range [][]string{
 		{"report"},
 		{"report", "weekly"},
+		{"report", "brief", "--db", url, "--month", "2013-12"},
+		{"report", "monthly", "--db", url, "--month", "2013-12", "--format", "docx"},
 		{"report", "monthly", "--db", url},
 		{"report", "monthly", "--db", url, "--month", "2013-13"},
 		{"report", "monthly", "--db", url, "--month", "2013-12", "--country", "CA"},

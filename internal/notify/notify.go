@@ -250,6 +250,9 @@ func New(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Noti
 	if err := river.AddWorkerSafely(workers, &worker{n: n}); err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &reportMailWorker{n: n}); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
 	riverLog := slog.New(quieter{log.Handler(), slog.LevelWarn}).With("component", "river")
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: n.cfg.Workers}},

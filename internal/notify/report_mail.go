@@ -1,0 +1,145 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	mail "github.com/wneessen/go-mail"
+)
+
+// ReportMail is an email with one attached file, such as the monthly
+// tracker report sent to its subscribers. Its ID makes the enqueue
+// idempotent: a second EnqueueReportMail with the same ID sends nothing.
+type ReportMail struct {
+	ID         string // e.g. "report:12:2014-01"; hashed into the job's id
+	To         string
+	Subject    string
+	Text       string // the plain-text body
+	FileName   string // "tracker-2014-01.pdf"
+	Attachment []byte
+}
+
+// reportMailArgs is one report email job.
+type reportMailArgs struct {
+	ID   string     `json:"id" river:"unique"`
+	Mail ReportMail `json:"mail"`
+}
+
+// Kind names the job kind in River's tables.
+func (reportMailArgs) Kind() string { return "threshold.report-mail" }
+
+// InsertOpts makes report emails unique by id in every job state.
+func (reportMailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue: queueName,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
+				rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
+				rivertype.JobStateRunning, rivertype.JobStateScheduled,
+			},
+		},
+	}
+}
+
+// EnqueueReportMail queues report emails; each is durable once this
+// returns nil, and sent at least once with the Notifier's retries.
+func (n *Notifier) EnqueueReportMail(ctx context.Context, ms []ReportMail) error {
+	var params []river.InsertManyParams
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if m.To == "" || m.ID == "" {
+			return fmt.Errorf("notify: report mail %q: an id and an address are required", m.ID)
+		}
+		h := sha256.Sum256([]byte(m.ID + "\x00" + m.To))
+		id := hex.EncodeToString(h[:16])
+		if !seen[id] {
+			seen[id] = true
+			params = append(params, river.InsertManyParams{Args: reportMailArgs{ID: id, Mail: m}})
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := n.queue.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("notify: enqueue %d report emails: %w", len(params), err)
+	}
+	return nil
+}
+
+// reportMailWorker sends report emails.
+type reportMailWorker struct {
+	river.WorkerDefaults[reportMailArgs]
+	n *Notifier
+}
+
+// Work makes one attempt; SMTP 5xx replies and bad addresses are
+// permanent, the rest retried.
+func (w *reportMailWorker) Work(ctx context.Context, job *river.Job[reportMailArgs]) error {
+	res := w.n.sendReportMail(ctx, job.Args)
+	attrs := []any{"job", job.Args.ID, "to", job.Args.Mail.To, "file", job.Args.Mail.FileName, "attempt", job.Attempt}
+	if res.err == nil {
+		w.n.log.InfoContext(ctx, "notify: report email sent", attrs...)
+		return nil
+	}
+	w.n.log.WarnContext(ctx, "notify: report email attempt failed", append(attrs, "err", res.err)...)
+	if res.permanent {
+		return river.JobCancel(res.err)
+	}
+	return res.err
+}
+
+func (n *Notifier) sendReportMail(ctx context.Context, a reportMailArgs) attemptResult {
+	c := n.cfg.SMTP
+	if c.Host == "" {
+		return permanent(errors.New("no SMTP server configured"))
+	}
+	m := mail.NewMsg()
+	if err := m.From(c.From); err != nil {
+		return permanent(fmt.Errorf("email sender %q: %w", c.From, err))
+	}
+	if err := m.To(a.Mail.To); err != nil {
+		return permanent(fmt.Errorf("email address %q: %w", a.Mail.To, err))
+	}
+	m.Subject(a.Mail.Subject)
+	m.SetMessageIDWithValue(a.ID + "@threshold")
+	m.SetGenHeader(mail.Header(HeaderDelivery), a.ID)
+	m.SetBodyString(mail.TypeTextPlain, a.Mail.Text)
+	if len(a.Mail.Attachment) > 0 {
+		if err := m.AttachReader(a.Mail.FileName, bytes.NewReader(a.Mail.Attachment)); err != nil {
+			return permanent(fmt.Errorf("attach %s: %w", a.Mail.FileName, err))
+		}
+	}
+	tls, err := ParseTLSPolicy(string(c.TLS))
+	if err != nil {
+		return permanent(err)
+	}
+	opts := []mail.Option{
+		mail.WithPort(cmpOr(c.Port, 587)),
+		mail.WithTimeout(cmpOr(c.Timeout, DefaultSMTPTimeout)),
+		mail.WithTLSPortPolicy(map[TLSPolicy]mail.TLSPolicy{
+			TLSMandatory: mail.TLSMandatory, TLSOpportunistic: mail.TLSOpportunistic, TLSNone: mail.NoTLS}[tls]),
+	}
+	if c.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.Username), mail.WithPassword(c.Password))
+	}
+	client, err := mail.NewClient(c.Host, opts...)
+	if err != nil {
+		return permanent(fmt.Errorf("smtp client: %w", err))
+	}
+	if err := client.DialAndSendWithContext(ctx, m); err != nil {
+		var se *mail.SendError
+		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+			return permanent(fmt.Errorf("smtp: %w", err))
+		}
+		return attemptResult{err: fmt.Errorf("smtp %s:%d: %w", c.Host, cmpOr(c.Port, 587), err)}
+	}
+	return attemptResult{}
+}
