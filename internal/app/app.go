@@ -21,9 +21,11 @@ import (
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
+	"threshold/internal/feed"
 	"threshold/internal/fund"
 	"threshold/internal/geo"
 	"threshold/internal/roster"
+	"threshold/internal/schedule"
 	"threshold/internal/server"
 	"threshold/internal/store"
 	"threshold/internal/web"
@@ -51,8 +53,18 @@ type Options struct {
 	Warnings WarningOptions
 	// EvaluateEvery is how often every rule is evaluated over every
 	// country even without new data (time-based triggers such as an
-	// approaching election), default 1 h; negative disables it.
+	// approaching election), and agreements' follow-through checked,
+	// default 1 h; negative disables both. Like all periodic work it runs
+	// once per period across the servers on the database (see jobs.go).
 	EvaluateEvery time.Duration
+	// Schedule configures the scheduler of periodic work.
+	Schedule schedule.Config
+
+	// Feed, with a Dir or a URL, is a GDELT-style feed polled every
+	// FeedEvery (default 15 min) and ingested through the warning
+	// pipeline; its Store, AfterIngest, Log and Now are the app's.
+	Feed      feed.Config
+	FeedEvery time.Duration
 
 	// Auth replaces the auth service as the server's authenticator, for
 	// tests and benchmarks; nil uses the auth service over the database.
@@ -74,12 +86,15 @@ type App struct {
 	agree  *agreement.Service // follow-through, checked with the rules
 	routes *server.Routes
 	srv    *server.Server
+	audit  *audit.Log
+	feed   *feed.Feed          // nil without Options.Feed
+	sched  *schedule.Scheduler // periodic work, once across servers
 
 	mu     sync.Mutex
 	ln     net.Listener
 	served chan error // Serve's result, once started
 
-	bg     sync.WaitGroup     // background work: the statistics warm-up
+	bg     sync.WaitGroup     // background work: the statistics warm-up, renotify
 	cancel context.CancelFunc // ends background work
 }
 
@@ -117,6 +132,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 
 	// People and access, every change audited.
 	auditLog := audit.New(db, opts.Now)
+	a.audit = auditLog
 	a.auth = auth.NewService(db, auth.Options{
 		Now:         opts.Now,
 		IdleTimeout: opts.SessionIdle,
@@ -189,6 +205,16 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Roster: rost, Fund: money, Agreements: agreements, Forecasts: db, FieldReports: a.warn.FieldReports,
 		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
 	}); err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	// Continuous ingest, and the periodic work (jobs.go).
+	if err := a.newFeed(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.newScheduler(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -270,90 +296,28 @@ func (a *App) Start() error {
 			a.log.Warn("statistics warm-up", "err", err)
 		}
 	}()
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		a.purgeAuth(ctx)
-	}()
 	if err := a.warn.Notifier.Start(ctx); err != nil {
 		return fmt.Errorf("start delivery: %w", err)
 	}
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()
-		a.watch(ctx)
+		a.renotify(ctx)
 	}()
+	if err := a.sched.Start(ctx); err != nil {
+		return fmt.Errorf("start the scheduler: %w", err)
+	}
 	return nil
 }
 
-// watch re-enqueues alerts whose delivery was never enqueued (a crash
-// between committing an alert and enqueuing it), then evaluates every rule
-// over every country at start and every Options.EvaluateEvery, as of the
-// newest data, until ctx ends.
-func (a *App) watch(ctx context.Context) {
+// renotify re-enqueues alerts whose delivery was never enqueued (a crash
+// between committing an alert and enqueuing it). Enqueue is idempotent,
+// so servers starting together send nothing twice.
+func (a *App) renotify(ctx context.Context) {
 	if n, err := a.warn.Alerts.Renotify(ctx); err != nil && ctx.Err() == nil {
 		a.log.Warn("renotify pending alerts", "err", err)
 	} else if n > 0 {
 		a.log.Info("renotified pending alerts", "alerts", n)
-	}
-	every := a.opts.EvaluateEvery
-	if every < 0 {
-		return
-	}
-	if every == 0 {
-		every = time.Hour
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := a.evaluateAll(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("scheduled rule evaluation", "err", err)
-		}
-		// Deadlines pass without any change: follow-through is checked
-		// as of today.
-		if _, err := a.agree.Check(ctx, a.opts.Now(), nil); err != nil && ctx.Err() == nil {
-			a.log.Warn("scheduled follow-through check", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// evaluateAll evaluates every rule over every country as of the newest
-// event, never later than today.
-func (a *App) evaluateAll(ctx context.Context) error {
-	latest, err := a.db.LatestEventDay(ctx)
-	if err != nil || latest.IsZero() {
-		return err
-	}
-	if today := a.opts.Now(); latest.After(today) {
-		latest = today
-	}
-	_, err = a.warn.Watcher.Evaluate(ctx, nil, latest)
-	return err
-}
-
-// purgeInterval is how often ended sessions and old login attempts are
-// deleted.
-const purgeInterval = time.Hour
-
-// purgeAuth deletes ended sessions and login attempts older than the
-// throttling window, at start and every purgeInterval, until ctx ends.
-func (a *App) purgeAuth(ctx context.Context) {
-	t := time.NewTicker(purgeInterval)
-	defer t.Stop()
-	for {
-		if err := a.auth.Purge(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("purge sessions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
 }
 
@@ -387,7 +351,7 @@ func (a *App) Stop(ctx context.Context) error {
 		err = a.srv.Shutdown(ctx)
 		a.cancel()
 		a.bg.Wait()
-		err = errors.Join(err, a.warn.Notifier.Stop(ctx))
+		err = errors.Join(err, a.sched.Stop(ctx), a.warn.Notifier.Stop(ctx))
 	}
 	a.api.Close()
 	return errors.Join(err, a.db.Close())
