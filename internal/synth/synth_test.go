@@ -106,7 +106,7 @@ func TestGenerateIngestsWithoutRejects(t *testing.T) {
 		{synth.UCDPGED, "ucdp-ged", 60, 0.3},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
-			const n = 60_000
+			const n = 30_000
 			path := generate(t, t.TempDir(), synth.Options{Format: tc.format, Events: n, Seed: 7})
 			m, sum := ingestMem(t, path)
 			if sum.Rejected != 0 {
@@ -132,7 +132,7 @@ func TestGenerateIngestsWithoutRejects(t *testing.T) {
 // PostgreSQL: every row stored, none quarantined.
 func TestGenerateIngestsIntoStores(t *testing.T) {
 	dir := t.TempDir()
-	const n = 12_000
+	const n = 5_000
 	paths := []string{
 		generate(t, dir, synth.Options{Format: synth.GDELT2, Events: n, Seed: 3}),
 		generate(t, dir, synth.Options{Format: synth.UCDPGED, Events: n, Seed: 3}),
@@ -357,9 +357,9 @@ func TestGenerateConstantMemory(t *testing.T) {
 			return after.TotalAlloc - before.TotalAlloc
 		}
 		alloc(10) // load the tables
-		small, large := alloc(1_000), alloc(200_000)
+		small, large := alloc(1_000), alloc(100_000)
 		if large > small+(4<<20) {
-			t.Errorf("%s: %d bytes allocated for 1,000 events, %d for 200,000", f, small, large)
+			t.Errorf("%s: %d bytes allocated for 1,000 events, %d for 100,000", f, small, large)
 		}
 	}
 }
