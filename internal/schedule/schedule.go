@@ -27,7 +27,6 @@ package schedule
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,8 +106,8 @@ type queue interface {
 	Stop(ctx context.Context) error
 }
 
-// New returns a Scheduler over db, whose River schema must exist (the
-// notify package migrates it).
+// New returns a Scheduler over db, whose River schema must exist by
+// Start (the notify package migrates it).
 func New(db *store.DB, cfg Config) *Scheduler {
 	if cfg.ID == "" {
 		host, _ := os.Hostname()
@@ -179,29 +178,8 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	for name := range s.jobs {
 		queues[queueOf(name)] = river.QueueConfig{MaxWorkers: 1}
 	}
-	rc := &river.Config{
-		ID:                     s.cfg.ID,
-		Queues:                 queues,
-		Workers:                workers,
-		Logger:                 s.log.With("component", "river-schedule"),
-		MaxAttempts:            s.cfg.MaxAttempts,
-		FetchPollInterval:      s.cfg.FetchPollInterval,
-		FetchCooldown:          min(100*time.Millisecond, s.cfg.FetchPollInterval),
-		JobTimeout:             DefaultTimeout,
-		LeaderElectionDisabled: true,
-	}
-	sqliteDB, pgURL := s.db.QueuePool()
 	var err error
-	if sqliteDB != nil {
-		s.queue, err = newSQLiteQueue(sqliteDB, rc)
-	} else {
-		var pool *pgxpool.Pool
-		pool, s.queue, err = newPostgresQueue(ctx, pgURL, rc)
-		if pool != nil {
-			s.close = pool.Close
-		}
-	}
-	if err != nil {
+	if s.queue, s.close, err = s.newQueue(ctx, queues, workers); err != nil {
 		return fmt.Errorf("schedule: %w", err)
 	}
 	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
@@ -220,25 +198,39 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	return nil
 }
 
-func newSQLiteQueue(db *sql.DB, rc *river.Config) (queue, error) {
-	return river.NewClient(riversqlite.New(db), rc)
-}
-
-func newPostgresQueue(ctx context.Context, url string, rc *river.Config) (*pgxpool.Pool, queue, error) {
-	pc, err := pgxpool.ParseConfig(url)
+// newQueue builds a River client over the database: with queues and
+// workers, one that works runs; without, one that only inserts and lists.
+func (s *Scheduler) newQueue(ctx context.Context, queues map[string]river.QueueConfig, workers *river.Workers) (queue, func(), error) {
+	rc := &river.Config{
+		ID:                     s.cfg.ID,
+		Queues:                 queues,
+		Workers:                workers,
+		Logger:                 s.log.With("component", "river-schedule"),
+		MaxAttempts:            s.cfg.MaxAttempts,
+		FetchPollInterval:      s.cfg.FetchPollInterval,
+		FetchCooldown:          min(100*time.Millisecond, s.cfg.FetchPollInterval),
+		JobTimeout:             DefaultTimeout,
+		LeaderElectionDisabled: true,
+	}
+	sqliteDB, pgURL := s.db.QueuePool()
+	if sqliteDB != nil {
+		c, err := river.NewClient(riversqlite.New(sqliteDB), rc)
+		return c, func() {}, err
+	}
+	pc, err := pgxpool.ParseConfig(pgURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue pool: %w", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("queue pool %s: %w", store.MaskURL(url), err)
+		return nil, nil, fmt.Errorf("queue pool %s: %w", store.MaskURL(pgURL), err)
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
 	}
-	return pool, c, nil
+	return c, pool.Close, nil
 }
 
 // tick inserts j's run of the current period, then of each period as it
@@ -312,20 +304,24 @@ type Run struct {
 	Errors   []string // of failed attempts
 }
 
-// Runs lists the recorded runs of the started jobs (River keeps finished
-// jobs a day), oldest period first.
+// Runs lists the recorded runs of every job, by any server (River keeps
+// finished jobs a day; at most 10,000 runs), oldest period first. It
+// needs no Start.
 func (s *Scheduler) Runs(ctx context.Context) ([]Run, error) {
 	s.mu.Lock()
 	q := s.queue
 	s.mu.Unlock()
 	if q == nil {
-		return nil, errors.New("schedule: not started")
+		var (
+			closeQ func()
+			err    error
+		)
+		if q, closeQ, err = s.newQueue(ctx, nil, nil); err != nil {
+			return nil, fmt.Errorf("schedule: %w", err)
+		}
+		defer closeQ()
 	}
-	var queues []string
-	for name := range s.jobs {
-		queues = append(queues, queueOf(name))
-	}
-	params := river.NewJobListParams().Kinds(runArgs{}.Kind()).Queues(queues...).First(10000).
+	params := river.NewJobListParams().Kinds(runArgs{}.Kind()).First(10000).
 		States(rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
 			rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
 			rivertype.JobStateRunning, rivertype.JobStateScheduled)

@@ -1,0 +1,382 @@
+package app
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"threshold/internal/auth"
+	"threshold/internal/feed"
+	"threshold/internal/schedule"
+	"threshold/internal/server"
+	"threshold/internal/store"
+	"threshold/internal/storetest"
+	"threshold/internal/testenv"
+)
+
+// Environment of the multi-instance test's servers.
+const (
+	multiDBEnv   = "THRESHOLD_MULTI_DB"
+	multiFeedEnv = "THRESHOLD_MULTI_FEED"
+	multiIDEnv   = "THRESHOLD_MULTI_ID"
+)
+
+// multiPeriod is the period of every job in the multi-instance test.
+const multiPeriod = time.Second
+
+// TestMultiServer is one server of TestMultiInstance, in a process of
+// its own: every job each second, the feed's claims lasting 2 s. It
+// prints its address and serves until killed.
+func TestMultiServer(t *testing.T) {
+	db, dir, id := os.Getenv(multiDBEnv), os.Getenv(multiFeedEnv), os.Getenv(multiIDEnv)
+	if db == "" {
+		t.Skip("a server process of TestMultiInstance")
+	}
+	a, err := New(context.Background(), Options{
+		DB: db, Addr: "127.0.0.1:0", Log: testLog(t),
+		EvaluateEvery: multiPeriod,
+		Schedule:      schedule.Config{ID: id, FetchPollInterval: 100 * time.Millisecond},
+		Feed:          feed.Config{Dir: dir, Lease: 2 * time.Second, Claimer: id, WorkDir: t.TempDir()},
+		FeedEvery:     multiPeriod,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("listening %s\n", a.Addr())
+	time.Sleep(2 * time.Minute) // until killed
+	t.Error("not killed")
+}
+
+// multiServer is a running server process.
+type multiServer struct {
+	id     string
+	addr   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func startServer(t *testing.T, id, dbURL, dir string) *multiServer {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMultiServer$", "-test.v")
+	cmd.Env = append(os.Environ(), multiDBEnv+"="+dbURL, multiFeedEnv+"="+dir, multiIDEnv+"="+id)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &multiServer{id: id, cmd: cmd, exited: make(chan struct{})}
+	t.Cleanup(func() { s.kill() })
+	addr := make(chan string, 1)
+	go func() {
+		defer close(s.exited)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
+				addr <- a
+			} else if testing.Verbose() {
+				t.Logf("%s: %s", id, sc.Text())
+			}
+		}
+	}()
+	select {
+	case s.addr = <-addr:
+	case <-s.exited:
+		t.Fatalf("server %s exited before listening", id)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server %s not listening after 30 s", id)
+	}
+	return s
+}
+
+func (s *multiServer) kill() {
+	if s.cmd.ProcessState == nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		<-s.exited
+	}
+}
+
+// TestMultiInstance runs two server processes on one PostgreSQL
+// database: every job runs once per period across both; a session
+// started on one works on the other; after the server that ran the feed
+// is killed (SIGKILL), the other goes on with the schedule and the feed,
+// and every feed file is ingested exactly once.
+func TestMultiInstance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two server processes for some 20 s")
+	}
+	db, dbURL := storetest.Postgres(t)
+	ctx := context.Background()
+	files := exportSlices(t, 4)
+	dir := t.TempDir()
+	for _, f := range files[:2] {
+		writeFeedFile(t, dir, f)
+	}
+	password := "correct horse battery staple 9"
+	svc := auth.NewService(db, auth.Options{})
+	if _, err := svc.AddOrg(ctx, auth.Actor{Name: "test"}, "UNOWAS"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddUser(ctx, auth.Actor{Name: "test"}, auth.NewUser{Org: "UNOWAS", Role: auth.Analyst,
+		Email: "analyst@unowas.example", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	a := startServer(t, "a", dbURL, dir)
+	b := startServer(t, "b", dbURL, dir)
+	t.Logf("two servers listening after %.1f s", time.Since(start).Seconds())
+
+	// A session started on a works on b.
+	cookie := signIn(t, a.addr, "analyst@unowas.example", password)
+	for _, s := range []*multiServer{a, b} {
+		if code := getStatus(t, s.addr, "/", cookie); code != http.StatusOK {
+			t.Errorf("GET / on %s with a's session cookie: %d, want 200", s.id, code)
+		}
+		if code := getStatus(t, s.addr, "/", nil); code == http.StatusOK {
+			t.Errorf("GET / on %s without a session: 200, want a refusal", s.id)
+		}
+	}
+
+	// Both files ingested; find who ran the feed last.
+	waitFor(t, 20*time.Second, "the first two feed files done", func() bool { return doneFiles(t, db) == 2 })
+	runs := scheduledRuns(t, db)
+	victim, survivor := a, b
+	if last := lastRunBy(runs, "feed"); last == "b" {
+		victim, survivor = b, a
+	}
+	victim.kill()
+	killed := time.Now()
+	t.Logf("killed %s (it ran the feed last) %.1f s after start", victim.id, killed.Sub(start).Seconds())
+	for _, f := range files[2:] {
+		writeFeedFile(t, dir, f)
+	}
+	waitFor(t, 20*time.Second, "the feed files added after the kill done", func() bool { return doneFiles(t, db) == len(files) })
+	time.Sleep(3 * multiPeriod) // a few periods with one server
+	ended := time.Now()
+	survivor.kill()
+
+	// Each job ran at most once per period; after the kill, the survivor
+	// ran every period of every job (a period's run may lag when runs
+	// take longer than the period, so the last two are not required).
+	runs = scheduledRuns(t, db)
+	per := map[string]map[time.Time]schedule.Run{}
+	byServer := map[string]int{}
+	for _, r := range runs {
+		if per[r.Name] == nil {
+			per[r.Name] = map[time.Time]schedule.Run{}
+		}
+		if _, dup := per[r.Name][r.Period]; dup {
+			t.Errorf("%s ran twice for the period %s", r.Name, r.Period)
+		}
+		per[r.Name][r.Period] = r
+		if r.State == "completed" {
+			byServer[r.By[len(r.By)-1]]++
+		}
+	}
+	for _, name := range []string{"evaluate", "follow-through", "feed"} {
+		for p := killed.Truncate(multiPeriod).Add(multiPeriod); p.Before(ended.Add(-2 * multiPeriod)); p = p.Add(multiPeriod) {
+			r, ok := per[name][p.UTC()]
+			if !ok {
+				t.Errorf("%s has no run for the period %s, after %s was killed", name, p.UTC().Format(time.TimeOnly), victim.id)
+				continue
+			}
+			if r.State == "completed" && r.By[len(r.By)-1] != survivor.id {
+				t.Errorf("%s's run for %s was by %v, after %s was killed", name, p.UTC().Format(time.TimeOnly), r.By, victim.id)
+			}
+		}
+	}
+	if len(per["purge-auth"]) != 1 {
+		t.Errorf("purge-auth (hourly) ran for %d periods, want 1", len(per["purge-auth"]))
+	}
+	t.Logf("%d runs in %.1f s: by server %v", len(runs), ended.Sub(start).Seconds(), byServer)
+
+	// Every feed file exactly once.
+	rows, err := db.FeedFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read, rejected, total int
+	for _, r := range rows {
+		read += r.Counts.Read
+		rejected += r.Counts.Rejected
+	}
+	for _, f := range files {
+		total += f.rows
+	}
+	n, err := db.CountEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(files) || read != total || n != total-rejected {
+		t.Errorf("feed: %d files, %d rows read, %d rejected, %d events stored; want %d files, %d rows, %d events",
+			len(rows), read, rejected, n, len(files), total, total-rejected)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s", what, d)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func doneFiles(t *testing.T, db *store.DB) int {
+	t.Helper()
+	done, err := db.FeedFiles(context.Background(), feed.Done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(done)
+}
+
+func scheduledRuns(t *testing.T, db *store.DB) []schedule.Run {
+	t.Helper()
+	runs, err := schedule.New(db, schedule.Config{}).Runs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+// lastRunBy returns the server that completed the newest run of a job.
+func lastRunBy(runs []schedule.Run, name string) string {
+	by := ""
+	for _, r := range runs {
+		if r.Name == name && r.State == "completed" && len(r.By) > 0 {
+			by = r.By[len(r.By)-1]
+		}
+	}
+	return by
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// signIn signs in through the server's login form and returns the
+// session cookie.
+func signIn(t *testing.T, addr, email, password string) *http.Cookie {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get("http://" + addr + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET /login: %d, no csrf_token in the form", resp.StatusCode)
+	}
+	resp, err = c.PostForm("http://"+addr+"/login", url.Values{"email": {email}, "password": {password}, "csrf_token": {string(m[1])}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == server.SessionCookie && ck.Value != "" {
+			return &http.Cookie{Name: ck.Name, Value: ck.Value}
+		}
+	}
+	t.Fatalf("POST /login: %d, no session cookie", resp.StatusCode)
+	return nil
+}
+
+func getStatus(t *testing.T, addr, path string, ck *http.Cookie) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// exportFile is one test feed file: a zip of a slice of the real export.
+type exportFile struct {
+	name string
+	data []byte
+	rows int
+}
+
+// exportSlices splits GDELT's real 15-minute export of 2019-10-24 14:30
+// (shared/data/gdelt) into n slices zipped under successive 15-minute
+// names. The names are the test's; the rows are GDELT's.
+func exportSlices(t *testing.T, n int) []exportFile {
+	t.Helper()
+	raw, err := os.ReadFile(testenv.SharedData(t, "gdelt", "20191024143000.export.CSV"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimRight(string(raw), "\n")+"\n", "\n")
+	lines = lines[:len(lines)-1]
+	per := (len(lines) + n - 1) / n
+	start := time.Date(2019, 10, 24, 14, 30, 0, 0, time.UTC)
+	var out []exportFile
+	for i := range n {
+		part := lines[min(i*per, len(lines)):min((i+1)*per, len(lines))]
+		stamp := start.Add(time.Duration(i) * 15 * time.Minute).Format("20060102150405")
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, err := zw.Create(stamp + ".export.CSV")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, strings.Join(part, ""))
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, exportFile{name: stamp + ".export.CSV.zip", data: buf.Bytes(), rows: len(part)})
+	}
+	return out
+}
+
+// writeFeedFile writes f into dir whole: through a temporary name, so
+// that a server never sees it half-written.
+func writeFeedFile(t *testing.T, dir string, f exportFile) {
+	t.Helper()
+	tmp := filepath.Join(dir, ".tmp-"+f.name)
+	if err := os.WriteFile(tmp, f.data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, f.name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testLog logs to stdout, which the parent test shows with -v.
+func testLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
