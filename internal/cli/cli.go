@@ -57,6 +57,7 @@ func commands() map[string]command {
 		"fund":       {runFund, "the rapid-response fund: contributions, allocations, approvals, disbursements, balances, statements"},
 		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
 		"report":     {runReport, "write the monthly tracker report as self-contained HTML"},
+		"export":     {runExport, "export events and indicators as CSV, HXL, GeoJSON or Parquet"},
 		"synth":      {runSynth, "write SYNTHETIC event files (gdelt2, ucdp-ged) of any size for volume tests and benchmarks"},
 
 		"field-reports": {runFieldReports, "take in, verify and fuse field reports; protect reporters; field monitors and silent areas"},

@@ -15,7 +15,7 @@ import (
 type IndicatorParams struct {
 	Country string // ISO 3166-1 alpha-3
 	Admin1  string // one first-level area, as the source spells it; "" every area and the whole country
-	Period  string // day, week or month; "" all three
+	Period  string // day, week or month; "" or "all" all three
 	Name    string // one indicator name, e.g. fatalities_best
 	From    string // periods starting on or after: YYYY-MM-DD, YYYY-MM or YYYY
 	To      string // periods starting on or before: the last day of a YYYY-MM or YYYY
@@ -50,8 +50,8 @@ func (p IndicatorParams) Query() (store.IndicatorQuery, error) {
 		a := p.Admin1
 		q.Admin1 = &a
 	}
-	if p.Period != "" {
-		k, err := indicator.ParseKind(strings.ToLower(strings.TrimSpace(p.Period)))
+	if per := strings.ToLower(strings.TrimSpace(p.Period)); per != "" && per != "all" {
+		k, err := indicator.ParseKind(per)
 		if err != nil {
 			return q, &FieldError{"period", p.Period, err}
 		}
