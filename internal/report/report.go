@@ -1,9 +1,3 @@
-// Package report drafts the monthly tracker report from the database:
-// per country in scope, the month's events and fatalities against the
-// twelve months before, the alerts whose data window falls in the month,
-// the cases and actions the reader may see, the latest stored forecasts,
-// and the data sources with their citations and where their data ends.
-// Every figure is read from the store; nothing is estimated here.
 package report
 
 import (
