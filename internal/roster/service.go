@@ -63,6 +63,12 @@ type Store interface {
 	// SetDeploymentStatus moves deployment id from status from to to, if
 	// it is still in from (else ErrConflict), adding t to its history.
 	SetDeploymentStatus(ctx context.Context, id int64, from Status, t Transition) (Deployment, error)
+	// MatchPeople returns the people v sees with what matching reads of
+	// them and nothing else: id, name, kind, clearance, contract,
+	// expertise, languages, countries, regions, unavailable periods
+	// (start, end) and the deployments that hold them (id, start, days,
+	// status); in any order.
+	MatchPeople(ctx context.Context, v Viewer) ([]Person, error)
 	// RosterStamp is a cheap fingerprint of the whole roster (people,
 	// unavailable periods, deployments) that changes whenever any of it
 	// changes, by whichever process: matching reuses an Index while it
@@ -144,7 +150,7 @@ func (s *Service) index(ctx context.Context, v Viewer) (*Index, error) {
 	if ok && c.stamp == stamp {
 		return c.ix, nil
 	}
-	people, err := s.st.People(ctx, v, Query{Calendar: true})
+	people, err := s.st.MatchPeople(ctx, v)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -678,4 +679,135 @@ func (db *DB) nameOnCase(ctx context.Context, tx *sql.Tx, id int64, to roster.St
 		return err
 	}
 	return nil
+}
+
+// MatchPeople returns the people v sees as matching needs them, and only
+// that: id, name, kind, clearance and contract; expertise, languages,
+// countries and regions; unavailable periods (start and end); and the
+// deployments that hold them (id, start, days, status). It is one query
+// over the people, each list folded into one text column by an aggregate
+// (group_concat on SQLite, string_agg on PostgreSQL), so that
+// 10,000 people cross the driver as 10,000 rows rather than the ~100,000
+// rows of People with Calendar. Unlike People, the list order is
+// unspecified and no other field is filled.
+func (db *DB) MatchPeople(ctx context.Context, v casework.Viewer) ([]roster.Person, error) {
+	agg := "group_concat"
+	day := func(col string) string { return col }
+	if db.d.name == "postgres" {
+		agg = "string_agg"
+		day = func(col string) string { return `to_char(` + col + `, 'YYYY-MM-DD')` }
+	}
+	// Each list is aggregated once per table, grouped by person, and
+	// joined: a correlated subquery per person and list costs PostgreSQL
+	// 50,000 index scans for 10,000 people.
+	fold := func(alias, expr, from string) string {
+		return ` LEFT JOIN (SELECT person_id, ` + agg + `(` + expr + `, ',') AS s ` + from + ` GROUP BY person_id) ` + alias +
+			` ON ` + alias + `.person_id = p.id`
+	}
+	access, args := rosterAccess(v)
+	query := `SELECT p.id, p.name, p.kind, p.clearance, p.contract, x.s, l.s, pl.s, u.s, d.s FROM roster_people p` +
+		fold("x", `area || ':' || level`, `FROM roster_expertise`) +
+		fold("l", `code || ':' || level`, `FROM roster_languages`) +
+		fold("pl", `kind || ':' || name`, `FROM roster_places`) +
+		fold("u", day(`start_date`)+` || ':' || `+day(`end_date`), `FROM roster_unavailable`) +
+		fold("d", `id || ':' || `+day(`start_date`)+` || ':' || `+day(`end_date`)+` || ':' || status`,
+			`FROM roster_deployments WHERE status IN `+holdingIn()) +
+		` WHERE ` + access
+	var ps []roster.Person
+	err := db.each(ctx, db.read, query, args, func(rows *sql.Rows) error {
+		var (
+			p                                     roster.Person
+			kind, clear, contract                 string
+			skills, langs, places, away, holdings sql.NullString
+		)
+		if err := rows.Scan(&p.ID, &p.Name, &kind, &clear, &contract, &skills, &langs, &places, &away, &holdings); err != nil {
+			return err
+		}
+		p.Kind, p.Clearance, p.Contract = roster.Kind(kind), casework.Confidentiality(clear), roster.Contract(contract)
+		if err := unfoldPerson(&p, skills.String, langs.String, places.String, away.String, holdings.String); err != nil {
+			return fmt.Errorf("person %d: %w", p.ID, err)
+		}
+		ps = append(ps, p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("people for matching: %w", err)
+	}
+	return ps, nil
+}
+
+// unfoldPerson fills p's lists from MatchPeople's folded columns: items
+// separated by commas, fields by colons. No folded value holds either
+// (area names, language codes and levels, ISO country codes, UN M49
+// region names, dates, ids and statuses).
+func unfoldPerson(p *roster.Person, skills, langs, places, away, holdings string) error {
+	each := func(s string, n int, fn func(f []string) error) error {
+		if s == "" {
+			return nil
+		}
+		for item := range strings.SplitSeq(s, ",") {
+			f := strings.SplitN(item, ":", n)
+			if len(f) != n {
+				return fmt.Errorf("folded item %q: want %d fields", item, n)
+			}
+			if err := fn(f); err != nil {
+				return fmt.Errorf("folded item %q: %w", item, err)
+			}
+		}
+		return nil
+	}
+	p.Expertise, p.Languages, p.Countries, p.Regions = []roster.Expertise{}, []roster.Language{}, []string{}, []string{}
+	p.Unavailable, p.Deployments = []roster.Period{}, []roster.Deployment{}
+	err := each(skills, 2, func(f []string) error {
+		lv, err := strconv.Atoi(f[1])
+		p.Expertise = append(p.Expertise, roster.Expertise{Area: roster.Area(f[0]), Level: lv})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := each(langs, 2, func(f []string) error {
+		p.Languages = append(p.Languages, roster.Language{Code: f[0], Level: roster.Level(f[1])})
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(places, 2, func(f []string) error {
+		if f[0] == "country" {
+			p.Countries = append(p.Countries, f[1])
+		} else {
+			p.Regions = append(p.Regions, f[1])
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(away, 2, func(f []string) error {
+		s, err := time.Parse(time.DateOnly, f[0])
+		if err != nil {
+			return err
+		}
+		e, err := time.Parse(time.DateOnly, f[1])
+		p.Unavailable = append(p.Unavailable, roster.Period{Start: s, End: e})
+		return err
+	}); err != nil {
+		return err
+	}
+	return each(holdings, 4, func(f []string) error {
+		id, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return err
+		}
+		s, err := time.Parse(time.DateOnly, f[1])
+		if err != nil {
+			return err
+		}
+		e, err := time.Parse(time.DateOnly, f[2])
+		if err != nil {
+			return err
+		}
+		p.Deployments = append(p.Deployments, roster.Deployment{ID: id, PersonID: p.ID, Start: s,
+			Days: int(e.Sub(s).Hours()/24) + 1, Status: roster.Status(f[3])})
+		return nil
+	})
 }
