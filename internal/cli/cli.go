@@ -36,6 +36,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"demo":       {runDemo, "ingest the bundled sample data and print a country-month summary"},
 		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS, Powell & Thyne coups)"},
+		"feed":       {runFeed, "ingest a GDELT 2.0 feed continuously from a directory or lastupdate.txt, each file once, in order"},
 		"import":     {runImport, "import country-year panels (EWP, UCDP ACD and BRD, coups, covariates)"},
 		"events":     {runEvents, "list stored events"},
 		"stats":      {runStats, "aggregate events per country or admin-1 area and period"},
