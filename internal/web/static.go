@@ -37,6 +37,10 @@ func assetURL(name string) string {
 	return "/static/" + name + "?v=" + assetVersions[name]
 }
 
+// reportWorker is the field report form's service worker, served at
+// /static/report-sw.js and allowed the scope /report.
+const reportWorker = "report-sw.js"
+
 // staticFiles serves the embedded static directory under /static/.
 func staticFiles() http.Handler {
 	sub, err := fs.Sub(staticFS, "static")
@@ -51,9 +55,16 @@ func staticFiles() http.Handler {
 			http.NotFound(w, r) // no directory listings
 			return
 		}
-		if r.URL.Query().Get("v") == v {
+		switch {
+		case name == reportWorker:
+			// The report form's service worker (report.js registers it
+			// with scope /report, outside its directory): browsers check
+			// it for updates on every visit.
+			w.Header().Set("Service-Worker-Allowed", "/report")
+			w.Header().Set("Cache-Control", "no-cache")
+		case r.URL.Query().Get("v") == v:
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
+		default:
 			w.Header().Set("Cache-Control", "public, max-age=300")
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")

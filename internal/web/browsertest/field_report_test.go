@@ -92,7 +92,7 @@ func TestFieldReportOffline(t *testing.T) {
 	if n := len(reports()); n != 0 {
 		t.Fatalf("%d reports arrived while offline", n)
 	}
-	if q := get(b, chromedp.Evaluate[int](`JSON.parse(localStorage.getItem("threshold.report.queue")).length`)); q != 1 {
+	if q := queuedOnPhone(b); q != 1 {
 		t.Errorf("%d reports queued on the phone, want 1", q)
 	}
 
@@ -104,7 +104,7 @@ func TestFieldReportOffline(t *testing.T) {
 	if len(rs) != 1 || rs[0].Place != "Bossangoa" || rs[0].Status != fieldreport.Unverified || rs[0].Channel != "web" {
 		t.Fatalf("after going online the service holds %+v", rs)
 	}
-	if q := get(b, chromedp.Evaluate[int](`JSON.parse(localStorage.getItem("threshold.report.queue")).length`)); q != 0 {
+	if q := queuedOnPhone(b); q != 0 {
 		t.Errorf("%d reports still queued after sending", q)
 	}
 	id := rs[0].ID
