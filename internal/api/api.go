@@ -195,6 +195,7 @@ func Register(routes *server.Routes, deps Deps) (*API, error) {
 	a.registerStats()
 	a.registerIngest()
 	a.registerRejects()
+	a.registerExport()
 	if deps.Alerts != nil {
 		a.registerAlerts()
 		a.registerSilences()
