@@ -114,6 +114,7 @@ func (st DonorStatement) WriteCSV(w io.Writer) error {
 // a question mark.
 func (st DonorStatement) WritePDF(w io.Writer) error {
 	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true) // resources in a fixed order, not a map's
 	pdf.SetCreationDate(st.At)
 	pdf.SetModificationDate(st.At)
 	pdf.SetTitle("Donor statement: "+st.Donor, true)
