@@ -1,8 +1,10 @@
 // Command ingest measures how fast Threshold ingests a real event file into
 // SQLite, against the sqlite3 shell's .import of the same CSV into a bare
-// table, measured in the same run:
+// table, and into PostgreSQL, against COPY of the same CSV into a bare
+// table, each measured in the same run:
 //
 //	go run ./bench/ingest [-runs N] [-file PATH] [-json] [-cpuprofile FILE]
+//	    [-postgres URL] [-sqlite=false]
 //
 // The default input is the largest event sample, UCDP GED 21.1's global
 // subset (175,322 rows), found in shared/data above the working directory
@@ -22,10 +24,22 @@
 //     source bytes in compressed blocks, and writes events with their
 //     indexes, in transactions of 5,000 rows.
 //
-// The two sides alternate, so that load from other processes falls on
-// both. The report gives medians over the runs and the ratio of
-// Threshold's rows per second to the baseline's: above 1 Threshold is
-// faster. It fails if the two stored different numbers of rows.
+// With -postgres URL (default $THRESHOLD_TEST_POSTGRES_URL), each run also
+// creates two fresh schemas in that database and times:
+//
+//   - baseline: "COPY ev FROM STDIN (FORMAT csv, HEADER)" of the plain CSV
+//     into an all-TEXT table made from the header, as psql's \copy does,
+//     timed around the COPY alone.
+//   - threshold: store.Open and Migrate on the other schema (not timed),
+//     then ingest.Files and Close (timed).
+//
+// The server's CPU is not this process's, so the PostgreSQL sides report
+// the client's CPU only.
+//
+// The sides alternate, so that load from other processes falls on all.
+// The report gives medians over the runs and the ratio of Threshold's rows
+// per second to the baseline's: above 1 Threshold is faster. It fails if
+// two sides stored different numbers of rows.
 package main
 
 import (
@@ -68,10 +82,15 @@ type Report struct {
 	Rows      int     `json:"rows"`
 	Bytes     int64   `json:"bytes"` // of the plain CSV
 	Runs      int     `json:"runs"`
-	Load      string  `json:"load"` // /proc/loadavg before the first run
-	Baseline  Side    `json:"baseline"`
-	Threshold Side    `json:"threshold"`
-	Ratio     float64 `json:"ratio"` // threshold rows/s ÷ baseline rows/s
+	Load      string  `json:"load"`      // /proc/loadavg before the first run
+	Baseline  Side    `json:"baseline"`  // sqlite3 .import
+	Threshold Side    `json:"threshold"` // Threshold on SQLite
+	Ratio     float64 `json:"ratio"`     // threshold rows/s ÷ baseline rows/s
+
+	// PostgreSQL, when measured: COPY against Threshold's ingest.
+	PGBaseline  *Side   `json:"postgres_baseline,omitempty"`
+	PGThreshold *Side   `json:"postgres_threshold,omitempty"`
+	PGRatio     float64 `json:"postgres_ratio,omitempty"`
 }
 
 func main() {
@@ -87,13 +106,21 @@ func run(ctx context.Context) error {
 	asJSON := flag.Bool("json", false, "print the report as one JSON object")
 	sqlite3 := flag.String("sqlite3", "sqlite3", "the sqlite3 command-line shell")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
+	pgURL := flag.String("postgres", os.Getenv("THRESHOLD_TEST_POSTGRES_URL"), "PostgreSQL URL to measure too (default $THRESHOLD_TEST_POSTGRES_URL; empty: SQLite only)")
+	withSQLite := flag.Bool("sqlite", true, "measure SQLite (false: PostgreSQL only)")
 	flag.Parse()
+	if !*withSQLite && *pgURL == "" {
+		return errors.New("-sqlite=false needs -postgres URL")
+	}
 	if *runs < 1 {
 		return errors.New("-runs must be at least 1")
 	}
-	shell, err := exec.LookPath(*sqlite3)
-	if err != nil {
-		return fmt.Errorf("the baseline needs the sqlite3 command-line shell (apt-get install sqlite3, or -sqlite3 PATH): %w", err)
+	var shell string
+	if *withSQLite {
+		var err error
+		if shell, err = exec.LookPath(*sqlite3); err != nil {
+			return fmt.Errorf("the baseline needs the sqlite3 command-line shell (apt-get install sqlite3, or -sqlite3 PATH): %w", err)
+		}
 	}
 	if *file == "" {
 		dir := testenv.SharedDataDir()
@@ -117,6 +144,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	rep := Report{File: filepath.Base(*file), Bytes: st.Size(), Runs: *runs, Load: loadAverage()}
+	if *pgURL != "" {
+		rep.PGBaseline, rep.PGThreshold = &Side{}, &Side{}
+	}
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -139,23 +169,40 @@ func run(ctx context.Context) error {
 		}
 		// Alternate which side goes first, so that neither always runs
 		// on a warmer page cache or a quieter machine.
-		sides := []func() error{
-			func() error {
+		var sides []func() error
+		if *withSQLite {
+			sides = append(sides, func() error {
 				secs, cpu, rows, err := baseline(ctx, shell, csv, filepath.Join(dir, "baseline.db"))
 				if err != nil {
 					return fmt.Errorf("baseline: %w", err)
 				}
 				rep.Baseline.add(secs, cpu)
 				return rep.setRows(rows, "sqlite3 .import")
-			},
-			func() error {
+			}, func() error {
 				secs, cpu, rows, err := threshold(ctx, csv, filepath.Join(dir, "threshold.db"))
 				if err != nil {
 					return fmt.Errorf("threshold: %w", err)
 				}
 				rep.Threshold.add(secs, cpu)
 				return rep.setRows(rows, "threshold")
-			},
+			})
+		}
+		if *pgURL != "" {
+			sides = append(sides, func() error {
+				secs, cpu, rows, err := pgBaseline(ctx, *pgURL, csv)
+				if err != nil {
+					return fmt.Errorf("postgres baseline: %w", err)
+				}
+				rep.PGBaseline.add(secs, cpu)
+				return rep.setRows(rows, "postgres COPY")
+			}, func() error {
+				secs, cpu, rows, err := pgThreshold(ctx, *pgURL, csv)
+				if err != nil {
+					return fmt.Errorf("postgres threshold: %w", err)
+				}
+				rep.PGThreshold.add(secs, cpu)
+				return rep.setRows(rows, "threshold on postgres")
+			})
 		}
 		if i%2 == 1 {
 			slices.Reverse(sides)
@@ -169,9 +216,16 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
-	rep.Baseline.summarise(rep.Rows)
-	rep.Threshold.summarise(rep.Rows)
-	rep.Ratio = rep.Threshold.RowsPerSecond / rep.Baseline.RowsPerSecond
+	if *withSQLite {
+		rep.Baseline.summarise(rep.Rows)
+		rep.Threshold.summarise(rep.Rows)
+		rep.Ratio = rep.Threshold.RowsPerSecond / rep.Baseline.RowsPerSecond
+	}
+	if rep.PGBaseline != nil {
+		rep.PGBaseline.summarise(rep.Rows)
+		rep.PGThreshold.summarise(rep.Rows)
+		rep.PGRatio = rep.PGThreshold.RowsPerSecond / rep.PGBaseline.RowsPerSecond
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -218,18 +272,32 @@ func (r *Report) print(w io.Writer) {
 		fmt.Fprintf(w, "load avg   %s\n", r.Load)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-18s %8s %10s %8s   %s\n", "", "seconds", "rows/s", "cpu s", "all runs (s)")
-	for _, x := range []struct {
+	fmt.Fprintf(w, "%-22s %8s %10s %8s   %s\n", "", "seconds", "rows/s", "cpu s", "all runs (s)")
+	type row struct {
 		name string
 		s    Side
-	}{{"sqlite3 .import", r.Baseline}, {"threshold ingest", r.Threshold}} {
+	}
+	var rows []row
+	if r.Baseline.Seconds != nil {
+		rows = append(rows, row{"sqlite3 .import", r.Baseline}, row{"threshold sqlite", r.Threshold})
+	}
+	if r.PGBaseline != nil {
+		rows = append(rows, row{"postgres COPY", *r.PGBaseline}, row{"threshold postgres", *r.PGThreshold})
+	}
+	for _, x := range rows {
 		var all []string
 		for _, v := range x.s.Seconds {
 			all = append(all, fmt.Sprintf("%.3f", v))
 		}
-		fmt.Fprintf(w, "%-18s %8.3f %10.0f %8.3f   %s\n", x.name, x.s.MedianSeconds, x.s.RowsPerSecond, x.s.MedianCPU, strings.Join(all, " "))
+		fmt.Fprintf(w, "%-22s %8.3f %10.0f %8.3f   %s\n", x.name, x.s.MedianSeconds, x.s.RowsPerSecond, x.s.MedianCPU, strings.Join(all, " "))
 	}
-	fmt.Fprintf(w, "\nratio      %.2f (threshold rows/s ÷ sqlite3 .import rows/s)\n", r.Ratio)
+	fmt.Fprintln(w)
+	if r.Baseline.Seconds != nil {
+		fmt.Fprintf(w, "ratio      %.2f sqlite (threshold rows/s ÷ sqlite3 .import rows/s)\n", r.Ratio)
+	}
+	if r.PGBaseline != nil {
+		fmt.Fprintf(w, "ratio      %.2f postgres (threshold rows/s ÷ COPY rows/s; cpu s is the client's only)\n", r.PGRatio)
+	}
 }
 
 // plainCSV returns path if it is not gzipped, or else decompresses it into

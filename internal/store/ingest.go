@@ -17,9 +17,9 @@ import (
 
 var _ ingest.Store = (*DB)(nil)
 
-// insertChunk is how many events one INSERT statement carries: large
-// enough to amortise statement overhead, small enough to stay under
-// SQLite's 32766 bound variables.
+// insertChunk is how many keys one lookup and how many rejects one INSERT
+// statement carries: large enough to amortise statement overhead, small
+// enough to stay under SQLite's 32766 bound variables.
 const insertChunk = 500
 
 // eventColumns are the events columns an ingest writes, in order.
@@ -330,43 +330,7 @@ func (w *fileWriter) insertEvents(ctx context.Context, tx txn, recs []*ingest.Re
 	if w.db.d.name == "sqlite" {
 		return w.insertEventsSQLite(ctx, tx, recs, ts)
 	}
-	cols := len(eventColumns)
-	head := `INSERT INTO events (` + strings.Join(eventColumns, ", ") + `) VALUES `
-	// On a conflict another writer stored the event meanwhile; ours is
-	// dropped and the next ingest compares the two.
-	tail := ` ON CONFLICT (source, source_id) DO NOTHING`
-	var stmt *sql.Stmt
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
-		}
-	}()
-	args := make([]any, 0, insertChunk*cols)
-	for len(recs) > 0 {
-		n := min(len(recs), insertChunk)
-		args = args[:0]
-		for _, r := range recs[:n] {
-			args = w.appendEventArgs(args, r, ts)
-			args = append(args, ts, ts)
-		}
-		q := w.db.d.rebind(head + rowPlaceholders(n, cols) + tail)
-		var err error
-		if n == insertChunk {
-			if stmt == nil {
-				if stmt, err = tx.PrepareContext(ctx, q); err != nil {
-					return fmt.Errorf("prepare insert: %w", err)
-				}
-			}
-			_, err = stmt.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, q, args...)
-		}
-		if err != nil {
-			return fmt.Errorf("insert events from line %d: %w", recs[0].Line, err)
-		}
-		recs = recs[n:]
-	}
-	return nil
+	return w.insertEventsPostgres(ctx, tx, recs, ts)
 }
 
 // insertEventsSQLite inserts events one row at a time through the driver
