@@ -46,6 +46,11 @@ const (
 	DefaultLease     = 5 * time.Minute
 	DefaultRetryBase = time.Minute
 	DefaultRetryMax  = time.Hour
+	// DefaultMaxAttempts gives a file some 19 hours of retries.
+	DefaultMaxAttempts = 24
+	// DefaultMaxGap is how many missing 15-minute files a listing's gap
+	// is filled with: four days.
+	DefaultMaxGap = 4 * 24 * 4
 )
 
 // Config configures a Feed. Dir or URL (or both) is required.
@@ -71,6 +76,15 @@ type Config struct {
 	// RetryBase is the wait before a failed file's first retry; it
 	// doubles at each attempt up to RetryMax.
 	RetryBase, RetryMax time.Duration
+	// MaxAttempts is how many times a file is tried before the feed
+	// gives up on it (it stays failed, listed by --status).
+	MaxAttempts int
+	// MaxGap bounds how many files missing between the newest file
+	// recorded and one a listing offers (lastupdate.txt names only the
+	// newest: a server down for an hour misses four) are inferred and
+	// fetched from the listed file's directory; negative disables it.
+	// A longer outage is backfilled with masterfilelist.txt.
+	MaxGap int
 	// WorkDir holds downloads and unzipped files while they are
 	// ingested; "" is os.TempDir.
 	WorkDir string
@@ -108,6 +122,12 @@ func New(cfg Config) (*Feed, error) {
 	}
 	if cfg.RetryMax < cfg.RetryBase {
 		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryBase)
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.MaxGap == 0 {
+		cfg.MaxGap = DefaultMaxGap
 	}
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = os.TempDir()
@@ -224,13 +244,16 @@ func (f *Feed) process(ctx context.Context, file File) (File, error) {
 	rec := context.WithoutCancel(ctx) // record the outcome even when stopping
 	now := f.cfg.Now()
 	if err != nil {
-		next := now.Add(f.backoff(file.Attempts))
-		if ctx.Err() != nil {
+		next, reason := now.Add(f.backoff(file.Attempts)), err.Error()
+		switch {
+		case ctx.Err() != nil:
 			next = now // interrupted, not at fault: due again at once
+		case file.Attempts >= f.cfg.MaxAttempts:
+			next, reason = time.Time{}, fmt.Sprintf("%s (gave up after %d attempts)", reason, file.Attempts)
 		}
-		file.State, file.Error, file.NextAttempt, file.SHA256 = Failed, err.Error(), next, sha
-		log.WarnContext(ctx, "feed: file failed", "err", err, "retry_at", next)
-		if ferr := f.cfg.Store.FailFeedFile(rec, file.ID, f.cfg.Claimer, sha, err.Error(), next, now); ferr != nil {
+		file.State, file.Error, file.NextAttempt, file.SHA256 = Failed, reason, next, sha
+		log.WarnContext(ctx, "feed: file failed", "err", reason, "retry_at", next)
+		if ferr := f.cfg.Store.FailFeedFile(rec, file.ID, f.cfg.Claimer, sha, reason, next, now); ferr != nil {
 			return file, fmt.Errorf("feed: record failure of %s: %w", file.Name, ferr)
 		}
 		return file, nil

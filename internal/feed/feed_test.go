@@ -450,3 +450,77 @@ func TestResumesAfterSIGKILL(t *testing.T) {
 		checkExactlyOnce(t, db, files)
 	})
 }
+
+// TestHTTPGapFilled polls a lastupdate.txt that names only the newest
+// file, as GDELT's does: after an outage the files it no longer names are
+// inferred from the 15-minute grid, fetched from the same directory and
+// ingested in order; one that is not there (404) fails, is retried, and
+// is given up after MaxAttempts.
+func TestHTTPGapFilled(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, url string) {
+		ctx := context.Background()
+		files := slicesOfExport(t, 4)
+		var (
+			mu     sync.Mutex
+			newest feedFile
+			serve  = map[string][]byte{}
+		)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.URL.Path == "/gdeltv2/lastupdate.txt" {
+				sum := md5.Sum(newest.data)
+				fmt.Fprintf(w, "%d %s http://%s/gdeltv2/%s\n", len(newest.data), hex.EncodeToString(sum[:]), r.Host, newest.name)
+				return
+			}
+			data, ok := serve[filepath.Base(r.URL.Path)]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			w.Write(data)
+		}))
+		defer srv.Close()
+		publish := func(f feedFile) {
+			mu.Lock()
+			defer mu.Unlock()
+			newest, serve[f.name] = f, f.data
+		}
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		var rec recorder
+		fd := newFeed(t, feed.Config{Store: db, URL: srv.URL + "/gdeltv2/lastupdate.txt", AfterIngest: rec.hook,
+			Now: func() time.Time { return now }, MaxAttempts: 2})
+
+		publish(files[0])
+		if res, err := fd.Poll(ctx); err != nil || len(res.Done) != 1 {
+			t.Fatalf("first poll: %+v, %v; want one file done", res, err)
+		}
+		// An outage: files 1 and 2 come and go unseen; 2 is then gone
+		// from the server too.
+		publish(files[1])
+		publish(files[3])
+		mu.Lock()
+		delete(serve, files[2].name)
+		mu.Unlock()
+		res, err := fd.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Found != 3 || res.Added != 3 || len(res.Done) != 2 || len(res.Failed) != 1 ||
+			res.Failed[0].Name != files[2].name || !strings.Contains(res.Failed[0].Error, "404") {
+			t.Fatalf("poll after the outage: %+v; want files 1-3 found, 1 and 3 done, 2 failed with 404", res)
+		}
+		now = now.Add(time.Hour)
+		if res, err = fd.Poll(ctx); err != nil || len(res.Failed) != 1 || !res.Failed[0].NextAttempt.IsZero() ||
+			!strings.Contains(res.Failed[0].Error, "gave up after 2 attempts") {
+			t.Fatalf("retry: %+v, %v; want file 2 failed again and given up", res, err)
+		}
+		now = now.Add(24 * time.Hour)
+		if res, err = fd.Poll(ctx); err != nil || len(res.Done)+len(res.Failed) != 0 {
+			t.Fatalf("poll after giving up: %+v, %v; want nothing tried", res, err)
+		}
+		if want := []string{files[0].name, files[1].name, files[3].name}; !slices.Equal(rec.files, want) {
+			t.Errorf("AfterIngest saw %v, want %v", rec.files, want)
+		}
+	})
+}

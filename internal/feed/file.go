@@ -38,7 +38,7 @@ type File struct {
 	ClaimedBy string // the process that holds (Ingesting) or last held the file
 
 	LeaseUntil   time.Time // while Ingesting: the claim ends then unless renewed
-	NextAttempt  time.Time // when Failed: not retried before
+	NextAttempt  time.Time // when Failed: not retried before; zero: given up
 	DiscoveredAt time.Time
 	StartedAt    time.Time // of the last attempt
 	FinishedAt   time.Time // when Done or Failed
@@ -69,10 +69,13 @@ type Store interface {
 	RenewFeedClaim(ctx context.Context, id int64, claimer string, until time.Time) error
 	// FinishFeedFile marks claimer's file Done with the file's SHA-256
 	// and counts; FailFeedFile marks it Failed with the error, to retry
-	// at next. Both return an error wrapping ErrClaimLost if claimer no
+	// at next (a zero next: never, the feed gave up). Both return an error wrapping ErrClaimLost if claimer no
 	// longer holds the file.
 	FinishFeedFile(ctx context.Context, id int64, claimer, sha256 string, c ingest.Counts, now time.Time) error
 	FailFeedFile(ctx context.Context, id int64, claimer, sha256, reason string, next, now time.Time) error
+	// LatestFeedFile returns the greatest name recorded from source, ""
+	// if none.
+	LatestFeedFile(ctx context.Context, source string) (string, error)
 	// FeedFiles lists the recorded files in name order, of the given
 	// states (none: all).
 	FeedFiles(ctx context.Context, states ...State) ([]File, error)

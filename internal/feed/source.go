@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 )
 
 // discover lists the export files a source offers now.
@@ -63,14 +65,69 @@ func (f *Feed) listURL(ctx context.Context) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("feed: %w", err)
 	}
-	var out []File
+	var listed []File
 	for _, l := range ls {
 		if name := l.Name(); IsExportName(name) {
-			out = append(out, File{Source: f.cfg.URL, Name: name, Location: l.URL, Size: l.Size, MD5: l.MD5})
+			listed = append(listed, File{Source: f.cfg.URL, Name: name, Location: l.URL, Size: l.Size, MD5: l.MD5})
 		}
+	}
+	if f.cfg.MaxGap < 0 || len(listed) == 0 {
+		return listed, nil
+	}
+	// Fill the gaps between the newest file recorded and the files
+	// listed, and between listed files, per stream (export, translation).
+	slices.SortFunc(listed, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	latest, err := f.cfg.Store.LatestFeedFile(ctx, f.cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("feed: %w", err)
+	}
+	prev := map[string]string{} // stream suffix → newest name
+	if latest != "" {
+		prev[latest[14:]] = latest
+	}
+	var out []File
+	for _, l := range listed {
+		if p := prev[l.Name[14:]]; p != "" && p < l.Name {
+			out = append(out, f.gap(ctx, p, l)...)
+		}
+		out = append(out, l)
+		prev[l.Name[14:]] = max(prev[l.Name[14:]], l.Name)
 	}
 	return out, nil
 }
+
+// gap returns the 15-minute files between the names prev and next's,
+// at most MaxGap (the newest), to fetch from next's directory. Their
+// size and MD5 are unknown.
+func (f *Feed) gap(ctx context.Context, prev string, next File) []File {
+	from, err1 := time.Parse(stampLayout, prev[:14])
+	to, err2 := time.Parse(stampLayout, next.Name[:14])
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	n := int(to.Sub(from)/gdeltInterval) - 1
+	if n <= 0 {
+		return nil
+	}
+	if n > f.cfg.MaxGap {
+		f.log.WarnContext(ctx, "feed: gap longer than MaxGap; backfill the rest from masterfilelist.txt",
+			"after", prev, "before", next.Name, "missing", n, "fetched", f.cfg.MaxGap)
+		n = f.cfg.MaxGap
+	}
+	dir := next.Location[:strings.LastIndex(next.Location, "/")+1]
+	out := make([]File, 0, n)
+	for i := n; i >= 1; i-- {
+		name := to.Add(-time.Duration(i)*gdeltInterval).Format(stampLayout) + next.Name[14:]
+		out = append(out, File{Source: next.Source, Name: name, Location: dir + name})
+	}
+	return out
+}
+
+// GDELT 2.0 publishes a file every 15 minutes, named by its UTC time.
+const (
+	gdeltInterval = 15 * time.Minute
+	stampLayout   = "20060102150405"
+)
 
 // maxListing bounds a listing: GDELT's masterfilelist.txt, every file since
 // 2015, is some 200 MB.

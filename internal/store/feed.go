@@ -119,11 +119,23 @@ func (db *DB) FinishFeedFile(ctx context.Context, id int64, claimer, sha256 stri
 		sha256, db.instantArg(now), c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected)
 }
 
-// FailFeedFile marks a claimed file Failed, to retry at next.
+// FailFeedFile marks a claimed file Failed, to retry at next (never, if
+// next is zero).
 func (db *DB) FailFeedFile(ctx context.Context, id int64, claimer, sha256, reason string, next, now time.Time) error {
 	return db.updateClaimed(ctx, id, claimer,
 		`state = 'failed', sha256 = ?, error = ?, finished_at = ?, lease_until = NULL, next_attempt = ?`,
-		sha256, reason, db.instantArg(now), db.instantArg(next))
+		sha256, reason, db.instantArg(now), db.nullInstantArg(next))
+}
+
+// LatestFeedFile returns the greatest file name recorded from source, or
+// "" when none is.
+func (db *DB) LatestFeedFile(ctx context.Context, source string) (string, error) {
+	var name sql.NullString
+	if err := db.read.QueryRowContext(ctx, db.d.rebind(`SELECT MAX(name) FROM feed_files WHERE source = ?`),
+		source).Scan(&name); err != nil {
+		return "", fmt.Errorf("latest feed file of %s: %w", source, err)
+	}
+	return name.String, nil
 }
 
 // updateClaimed sets columns of a file that claimer holds, or says the
