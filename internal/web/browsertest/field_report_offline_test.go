@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"threshold/internal/auth"
@@ -222,6 +224,39 @@ func TestFieldReportOfflineAttachment(t *testing.T) {
 	}
 	if v := get(b, chromedp.Value(chromedp.CSS(`#what`))); v != "Synthetic second draft, not sent" {
 		t.Errorf("sending the queue replaced the draft: %q", v)
+	}
+
+	// A stale session: the second report is queued offline, and the
+	// session is gone (cookies cleared) when the connection returns. The
+	// report stays on the phone and the page asks to sign in; once signed
+	// in again, the form (with the new session's CSRF token) sends it.
+	b.do(
+		chromedp.SendKeys(chromedp.CSS(`#country`), "CAF"),
+		chromedp.SetValue(chromedp.CSS(`#category`), "protest"),
+		proxy.networkDown(true),
+		chromedp.Click(chromedp.CSS(`#report-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#report-status[data-state="queued"]`)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}),
+		proxy.networkDown(false),
+		chromedp.WaitVisible(chromedp.CSS(`#report-status[data-state="signin"]`)),
+	)
+	if q := queuedOnPhone(b); q != 1 {
+		t.Errorf("signed out, %d reports kept on the phone, want 1", q)
+	}
+	if n := len(reportsOf(t, site)); n != 1 {
+		t.Errorf("signed out, the service holds %d reports, want 1", n)
+	}
+	b.do(
+		chromedp.Navigate(base+"/login"),
+		signIn(auth.PartnerViewer),
+		chromedp.Navigate(base+"/report"),
+		chromedp.WaitVisible(chromedp.CSS(`#report-status[data-state="sent"]`)),
+	)
+	if rs := reportsOf(t, site); len(rs) != 2 || rs[0].What != "Synthetic second draft, not sent" {
+		t.Errorf("signed in again, the service holds %+v", rs)
 	}
 }
 
