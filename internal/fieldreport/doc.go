@@ -16,7 +16,10 @@
 // A verified report becomes an event of source event.FieldReport written
 // through the ingest path (with its row as provenance), and the indicators,
 // rules and alerts of its country and day are brought up to date, so only
-// verified reports count. A flash report raises an alert at once (rule
+// verified reports count, unless an alert rule sets include_unverified:
+// then it also counts the reports still unverified or under review, as
+// PendingEvent makes them (the store's RuleUnverifiedReports serves them to
+// package rules, never with their reporter). A flash report raises an alert at once (rule
 // "flash-report", label verified=false) without waiting for verification.
 //
 // Protection of sources: a reporter is anonymous, a pseudonym, or contact

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -224,6 +225,9 @@ func TestEvaluateIncludeUnverifiedCAR(t *testing.T) {
 				t.Errorf("with-unverified explanation %q, want %q", fi.Explanation, want)
 			}
 		}
+		if all := fmt.Sprint(fi); strings.Contains(all, "SyntheticKite") {
+			t.Errorf("with-unverified firing names the reporter: %s", all)
+		}
 		if fi.Labels["verified"] != "false" || fi.Labels["unverified_reports"] != "3" {
 			t.Errorf("with-unverified labels %v, want verified=false, unverified_reports=3", fi.Labels)
 		}
@@ -311,7 +315,7 @@ func withheldGED(t *testing.T, path, admin1, month string) (string, []fieldrepor
 		reps = append(reps, fieldreport.Report{Status: fieldreport.Unverified, What: "GED event " + row[col["id"]] + " reported from the field",
 			Country: "CAF", Admin1: admin1, Place: row[col["where_coordinates"]], Date: day, Category: cat, Casualties: &deaths,
 			Involved: row[col["side_a"]] + "; " + row[col["side_b"]], Confidence: fieldreport.Reliable,
-			Reporter: &fieldreport.Reporter{Kind: fieldreport.Anonymous}, Channel: "test", ReceivedAt: day.AddDate(0, 0, 1)})
+			Reporter: &fieldreport.Reporter{Kind: fieldreport.Pseudonym, Pseudonym: "SyntheticKite"}, Channel: "test", ReceivedAt: day.AddDate(0, 0, 1)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
