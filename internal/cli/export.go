@@ -125,16 +125,37 @@ func runExport(ctx context.Context, args []string, env *Env) error {
 
 // writeExport runs write on standard output, or on a temporary file
 // beside path that replaces path only once the export is complete: a
-// failed export leaves no truncated file behind.
+// failed export leaves no truncated file behind. A path that exists and
+// is not a regular file (/dev/null, a named pipe) is written to directly:
+// renaming over it would replace the device.
 func writeExport(path string, stdout io.Writer, write func(io.Writer) (export.Result, error)) (export.Result, error) {
 	if path == "" || path == "-" {
 		return write(stdout)
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return export.Result{}, fmt.Errorf("export to %s: %w", path, err)
+		}
+		res, err := write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return res, fmt.Errorf("export to %s: %w", path, err)
+		}
+		return res, nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return export.Result{}, fmt.Errorf("export to %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	// CreateTemp makes the file private; an export is an ordinary file.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return export.Result{}, fmt.Errorf("export to %s: %w", path, err)
+	}
 	res, err := write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -83,6 +84,40 @@ func TestExportCommand(t *testing.T) {
 			t.Errorf("indicators.parquet: %d rows, want the %d monthly values", f.NumRows(), len(want))
 		}
 	})
+}
+
+// TestExportToFIFO writes an export into a named pipe, which must stay
+// a pipe: -o /dev/null must not replace the device with a file.
+func TestExportToFIFO(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	mustRun(t, "ingest", "--db", db, testenv.SharedData(t, "ucdp-ged", "GEDEvent_v23_1_central_african_republic.csv"))
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	got := make(chan int, 1)
+	go func() {
+		f, err := os.Open(fifo) // blocks until the export opens it
+		if err != nil {
+			got <- -1
+			return
+		}
+		defer f.Close()
+		rows, _ := csv.NewReader(f).ReadAll()
+		got <- len(rows)
+	}()
+	mustRun(t, "export", "events", "--db", db, "-o", fifo)
+	if n := <-got; n != 1848+1 {
+		t.Errorf("read %d rows from the pipe, want 1,849", n)
+	}
+	if fi, err := os.Stat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("%s is no longer a named pipe: %v %v", fifo, fi.Mode(), err)
+	}
+	out := filepath.Join(t.TempDir(), "events.csv")
+	mustRun(t, "export", "events", "--db", db, "-o", out)
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("%s: mode %v, want 0644 (%v)", out, fi.Mode(), err)
+	}
 }
 
 func readCSVFile(t *testing.T, path string) [][]string {
