@@ -54,6 +54,9 @@ func fileInputs(path string) ([]input, error) {
 				name: base + "/" + f.Name,
 				size: int64(f.UncompressedSize64),
 				open: func(n *atomic.Int64) (io.ReadCloser, error) {
+					if err := checkZipEntry(f); err != nil {
+						return nil, err
+					}
 					rc, err := f.Open()
 					if err != nil {
 						return nil, err
@@ -96,6 +99,23 @@ func fileInputs(path string) ([]input, error) {
 			return readCloser{countingReader{f, n}, f.Close}, nil
 		}}}, nil
 	}
+}
+
+// checkZipEntry reads a zip entry through, checking its CRC-32, before
+// any of its rows is stored: the archive records the checksum, and a
+// corrupt entry would otherwise be found only at its end, after its
+// first batches were committed. Decompressing twice costs little beside
+// storing the rows.
+func checkZipEntry(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return fmt.Errorf("zip entry %s is corrupt, nothing of it stored: %w", f.Name, err)
+	}
+	return nil
 }
 
 type readCloser struct {

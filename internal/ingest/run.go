@@ -399,6 +399,10 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 		defer close(work)
 		defer close(order)
 		rec.skip(rows.offset()) // the header
+		lastLine := 1           // the header's
+		if lay.format.Headerless {
+			lastLine = 0
+		}
 		for {
 			j := &job{ready: make(chan struct{})}
 			start := rows.offset()
@@ -410,9 +414,14 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 				}
 				var fe *FieldError
 				if err != nil && !errors.As(err, &fe) {
-					readErr = err
-					break
+					// A stream that breaks off (a gzip member cut short,
+					// a zip entry failing its CRC) stores nothing of the
+					// batch it broke in: its last rows may be cut or
+					// corrupt. The batches before it stay committed.
+					readErr = fmt.Errorf("after line %d: %w", lastLine, err)
+					return
 				}
+				lastLine = line
 				j.rows = append(j.rows, rawRow{line: line, start: from, end: end, fields: fields, bad: fe})
 			}
 			if len(j.rows) > 0 {
@@ -433,7 +442,7 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 			case <-ctx.Done():
 				return
 			}
-			if readErr != nil || n < batch {
+			if n < batch {
 				return
 			}
 		}
