@@ -34,6 +34,10 @@ func postgresDialect() dialect {
 			var pe *pgconn.PgError
 			return errors.As(err, &pe) && (pe.Code == "23505" /* unique_violation */)
 		},
+		diskFull: func(err error) bool {
+			var pe *pgconn.PgError
+			return errors.As(err, &pe) && pe.Code == "53100" /* disk_full */
+		},
 		xactLock: `SELECT pg_advisory_xact_lock(?)`,
 	}
 }

@@ -57,7 +57,9 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{d: sqliteDialect(), write: w, read: r, url: dsn}
-	if err := db.repairIndexes(ctx); err != nil {
+	// On a full disk the indexes wait for the next Open: without them
+	// queries are slower, not wrong, and the data stays readable.
+	if err := db.repairIndexes(ctx); err != nil && !db.d.diskFull(err) {
 		db.Close()
 		return nil, err
 	}
@@ -79,6 +81,10 @@ func sqliteDialect() dialect {
 				}
 			}
 			return false
+		},
+		diskFull: func(err error) bool {
+			var se *sqlite.Error
+			return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 		},
 	}
 }

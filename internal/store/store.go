@@ -22,6 +22,9 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrDiskFull: the disk holding the database is full; nothing of the
+	// failed write was committed.
+	ErrDiskFull = errors.New("disk full")
 )
 
 // DB is a Threshold database. It is safe for concurrent use.
@@ -91,6 +94,8 @@ type dialect struct {
 	monthExpr, weekExpr func(col string) string
 	// errorKind maps a driver error to ErrConflict or nil.
 	conflict func(err error) bool
+	// diskFull reports whether err says the database's disk is full.
+	diskFull func(err error) bool
 	// xactLock, run first in a write transaction with a lock key as its
 	// one argument, makes other transactions that run it with the same
 	// key wait until this one ends (PostgreSQL: an advisory transaction
@@ -132,6 +137,8 @@ func (db *DB) mapErr(err error) error {
 		return ErrNotFound
 	case db.d.conflict(err):
 		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case db.d.diskFull(err):
+		return fmt.Errorf("%w: the disk holding the database %s is full (free space, then run again): %v", ErrDiskFull, MaskURL(db.url), err)
 	}
 	return err
 }
