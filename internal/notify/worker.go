@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -68,8 +69,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	// Stop is still logged.
 	if _, err := n.db.AppendDelivery(context.WithoutCancel(ctx), e); err != nil {
 		if status == store.DeliveryDelivered {
-			// Retrying would deliver again; the receiver has it.
-			n.log.ErrorContext(ctx, "notify: log delivered", "delivery", a.ID, "err", err)
+			// Retrying would deliver again; the receiver has it. The
+			// database may be restarting: keep trying to log it.
+			if err := n.relogDelivered(ctx, e); err != nil {
+				n.log.ErrorContext(ctx, "notify: log delivered", "delivery", a.ID, "err", err)
+			}
 			return nil
 		}
 		return errors.Join(res.err, fmt.Errorf("notify: log attempt: %w", err))
@@ -81,4 +85,33 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return river.JobCancel(res.err)
 	}
 	return res.err
+}
+
+// relogDelivered retries logging a delivered attempt whose first write
+// failed (the database restarting, a failover), with backoff until the
+// job's deadline, so that the delivery log does not show a delivery the
+// receiver has as still queued. An entry that did commit before its
+// answer was lost is not written twice.
+func (n *Notifier) relogDelivered(ctx context.Context, e store.Delivery) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(10 * time.Second)
+	}
+	ctx = context.WithoutCancel(ctx)
+	wait := 250 * time.Millisecond
+	for {
+		if time.Now().Add(wait).After(deadline) {
+			return errors.New("database unavailable until the job's deadline")
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 4*time.Second)
+		if _, done, err := n.db.DeliveryFinished(ctx, e.DeliveryID); err != nil {
+			continue
+		} else if done {
+			return nil
+		}
+		if _, err := n.db.AppendDelivery(ctx, e); err == nil {
+			return nil
+		}
+	}
 }
