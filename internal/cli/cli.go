@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"rejects":    {runRejects, "list quarantined rows"},
 		"indicators": {runIndicators, "recompute and list indicators per country or admin-1 area and period"},
 		"migrate":    {runMigrate, "bring the database schema up to date"},
+		"backup":     {runBackup, "write a consistent copy of a SQLite database while it is in use"},
 		"serve":      {runServe, "run the server: JSON API, dashboard, health checks and metrics"},
 		"org":        {runOrg, "add and list organisations"},
 		"user":       {runUser, "add, list, disable users and set their passwords"},
@@ -57,7 +58,7 @@ func commands() map[string]command {
 		"agreements": {runAgreements, "import agreements, record provisions' implementation, link them to cases, check follow-through"},
 		"fund":       {runFund, "the rapid-response fund: contributions, allocations, approvals, disbursements, balances, statements"},
 		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
-		"report":     {runReport, "write the monthly tracker report as self-contained HTML"},
+		"report":     {runReport, "write the monthly tracker and country briefs (PDF, HTML, Markdown, JSON, CSV)"},
 		"export":     {runExport, "export events and indicators as CSV, HXL, GeoJSON or Parquet"},
 		"synth":      {runSynth, "write SYNTHETIC event files (gdelt2, ucdp-ged) of any size for volume tests and benchmarks"},
 
