@@ -19,7 +19,10 @@
 // verified reports count, unless an alert rule sets include_unverified:
 // then it also counts the reports still unverified or under review, as
 // PendingEvent makes them (the store's RuleUnverifiedReports serves them to
-// package rules, never with their reporter). A flash report raises an alert at once (rule
+// package rules, never with their reporter; Options.Pending re-evaluates
+// the country's rules when a report arrives or is rejected or marked a
+// duplicate, so such rules need not wait for the hourly evaluation). A
+// flash report raises an alert at once (rule
 // "flash-report", label verified=false) without waiting for verification.
 //
 // Protection of sources: a reporter is anonymous, a pseudonym, or contact

@@ -59,6 +59,14 @@ type Changes interface {
 }
 
 // Alerts takes firings; *alert.Manager implements it.
+// Pending re-evaluates the alert rules when the reports in verification
+// change (one arrives, or leaves by rejection or as a duplicate), so that
+// rules with include_unverified see it at once rather than at the next
+// scheduled evaluation; *warning.Watcher implements it (Evaluate).
+type Pending interface {
+	Evaluate(ctx context.Context, countries []string, asOf time.Time) (warning.Report, error)
+}
+
 type Alerts interface {
 	Process(ctx context.Context, firings []alert.Firing, ev alert.Evaluated, now time.Time) (alert.Result, error)
 }
@@ -74,6 +82,7 @@ type Options struct {
 	Events  ingest.Store // where verified reports become events
 	Changes Changes      // nil: indicators and alerts are not brought up to date
 	Alerts  Alerts       // nil: flash reports raise no alert
+	Pending Pending      // nil: rules see new unverified reports at their next evaluation
 	Audit   Recorder     // nil records nothing (tests only)
 	Sealer  *Sealer      // nil: contact details are refused
 	Fusion  Fusion
@@ -178,7 +187,21 @@ func (s *Service) Submit(ctx context.Context, v Viewer, channel string, r Report
 			s.o.Log.Error("flash field report raised no alert", "report", saved.ID, "err", err)
 		}
 	}
+	s.pending(ctx, saved)
 	return redact(v, saved), nil
+}
+
+// pending re-evaluates the rules of r's country as of today, for the rules
+// that count unverified reports. A failure is logged: the report is
+// stored, and the scheduled evaluation will see it.
+func (s *Service) pending(ctx context.Context, r Report) {
+	if s.o.Pending == nil {
+		return
+	}
+	y, m, d := s.o.Now().UTC().Date()
+	if _, err := s.o.Pending.Evaluate(ctx, []string{r.Country}, time.Date(y, m, d, 0, 0, 0, 0, time.UTC)); err != nil {
+		s.o.Log.Error("field report: re-evaluating the rules failed", "report", r.ID, "err", err)
+	}
 }
 
 // fuse links r to the events and reports that may describe its incident
@@ -370,10 +393,13 @@ func (s *Service) Move(ctx context.Context, v Viewer, id int64, t Transition) (R
 		"reason": c.Reason, "evidence": c.Evidence, "duplicate_of": dup}); err != nil {
 		return Report{}, err
 	}
-	if t.To == Verified {
+	switch t.To {
+	case Verified:
 		if err := s.publish(ctx, out); err != nil {
 			return Report{}, fmt.Errorf("field report %d verified, but its event: %w", id, err)
 		}
+	case Rejected, Duplicate:
+		s.pending(ctx, out) // it no longer counts as unverified
 	}
 	return redact(v, out), nil
 }
