@@ -158,8 +158,8 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 		if err != nil {
 			return fmt.Errorf("store block at offset %d: %w", b.Block.Offset, err)
 		}
-		if !w.started && w.db.d.name == "sqlite" {
-			if deferred, err = dropDeferredIndexes(ctx, tx.Tx); err != nil {
+		if !w.started {
+			if deferred, err = w.db.dropDeferredIndexes(ctx, tx.Tx); err != nil {
 				return err
 			}
 		}
@@ -444,12 +444,10 @@ func (w *fileWriter) insertRejects(ctx context.Context, tx txn, recs []*ingest.R
 
 func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 	err := w.do(ctx, func(tx txn) error {
-		if w.db.d.name == "sqlite" {
-			// Build the indexes this writer dropped, or another one
-			// interrupted left missing.
-			if err := buildDeferredIndexes(ctx, tx.Tx); err != nil {
-				return err
-			}
+		// Build the indexes this writer dropped, or another one
+		// interrupted left missing.
+		if err := w.db.buildDeferredIndexes(ctx, tx.Tx); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ? WHERE id = ?`),
 			w.db.instantArg(w.now()), total.Read, total.Rejected, w.fileID)
@@ -478,7 +476,7 @@ func (w *fileWriter) Close() error {
 			return nil
 		}
 		w.deferred = false
-		err := w.do(context.Background(), func(tx txn) error { return buildDeferredIndexes(context.Background(), tx.Tx) })
+		err := w.do(context.Background(), func(tx txn) error { return w.db.buildDeferredIndexes(context.Background(), tx.Tx) })
 		if err != nil {
 			return fmt.Errorf("build indexes: %w", err)
 		}
