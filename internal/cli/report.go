@@ -11,6 +11,7 @@ import (
 
 	"threshold/internal/audit"
 	"threshold/internal/report"
+	"threshold/internal/store"
 )
 
 const reportHelp = `
@@ -19,6 +20,7 @@ usage: threshold report monthly --month YYYY-MM [--region NAME] [--country ISO3[
        threshold report brief --country ISO3 --month YYYY-MM [--format ...] [-o FILE] [--db DB] [--as EMAIL]
        threshold report override --country ISO3 --month YYYY-MM --trend deteriorated|improved|unchanged
                                  [--risk-alert] [--opportunity] --reason TEXT [--db DB] [--as EMAIL]
+       threshold report subscribe --user EMAIL [--brief] [--region NAME] [--country ISO3] --format pdf|html|md|json|csv [--db DB]
 
 Report monthly writes the monthly tracker for the month: for each country
 in scope (--country, or else every country with events stored in the
@@ -47,6 +49,11 @@ Report override records an analyst's call for a country and month in
 place of the draft, with a reason (required). The draft is kept beside
 it, and the override is written to the audit log.
 
+Report subscribe has the server email the user, early each month, the
+report of the month just ended (the monthly tracker, or with --brief the
+brief of the one --country), built as that user may read it, through the
+delivery queue.
+
 Who you are: with --as EMAIL the report is the one that user may read:
 the need-to-know rules of "threshold cases" apply, and cases (and
 agreements linked to cases) the user may not see are not in it. Without
@@ -60,6 +67,8 @@ func runReport(ctx context.Context, args []string, env *Env) error {
 	verb, args := args[0], args[1:]
 	switch verb {
 	case "monthly", "brief", "override":
+	case "subscribe":
+		return runReportSubscribe(ctx, args, env)
 	default:
 		return usageError{fmt.Sprintf("report: unknown subcommand %q", verb)}
 	}
@@ -164,5 +173,49 @@ func runReport(ctx context.Context, args []string, env *Env) error {
 		what = "brief"
 	}
 	fmt.Fprintf(env.Stdout, "wrote the %s for %s (%d countries) to %s\n", what, m.Format("2006-01"), len(r.Countries), out)
+	return nil
+}
+
+func runReportSubscribe(ctx context.Context, args []string, env *Env) error {
+	fs := newFlags("report subscribe", reportHelp, env)
+	db := dbFlag(fs, env)
+	email := fs.String("user", "", "the subscriber (a user's email)")
+	brief := fs.Bool("brief", false, "the brief of one --country instead of the monthly tracker")
+	region := fs.String("region", "", "only the countries of this UN M49 region, subregion or intermediate region")
+	country := fs.String("country", "", "only this country (ISO alpha-3)")
+	format := fs.String("format", "pdf", "pdf, html, md, json or csv")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return usageError{"--format: " + err.Error()}
+	}
+	c := strings.ToUpper(strings.TrimSpace(*country))
+	if c != "" && len(c) != 3 || *brief && c == "" {
+		return usageError{"--country: one ISO alpha-3 code (required with --brief)"}
+	}
+	if *email == "" {
+		return usageError{"report subscribe needs --user EMAIL"}
+	}
+	st, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := cliViewer(ctx, st, env, *email)
+	if err != nil {
+		return err
+	}
+	kind := "monthly"
+	if *brief {
+		kind = "brief"
+	}
+	sub, err := st.AddReportSubscription(ctx, store.ReportSubscription{UserID: v.UserID, Kind: kind, Region: strings.TrimSpace(*region),
+		Country: c, Format: string(f), CreatedBy: cliActor(env).Name, CreatedAt: time.Now()})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "subscription %d: %s gets the %s report as %s each month\n", sub.ID, v.Email, kind, strings.ToUpper(string(f)))
 	return nil
 }

@@ -135,7 +135,14 @@ func TestReportCommand(t *testing.T) {
 			}
 		}
 	}
+	if got := mustRun(t, "report", "subscribe", "--db", url, "--user", "desk@ngo.example", "--brief", "--country", "CAF", "--format", "pdf"); !strings.Contains(got, "desk@ngo.example gets the brief report as PDF each month") {
+		t.Errorf("subscribe printed %q", got)
+	}
+	if subs, err := db.ReportSubscriptions(ctx); err != nil || len(subs) != 1 || subs[0].Kind != "brief" || subs[0].Country != "CAF" {
+		t.Errorf("subscriptions %+v, %v", subs, err)
+	}
 	for _, args := range [][]string{
+		{"report", "subscribe", "--db", url, "--user", "desk@ngo.example", "--brief"},
 		{"report"},
 		{"report", "weekly"},
 		{"report", "brief", "--db", url, "--month", "2013-12"},

@@ -243,7 +243,11 @@ func TestTrackerEvaluation(t *testing.T) {
 	p("escalations (the CAR in 2013, below) but does not by itself tell a coming rise from the months without it:\n")
 	p("compare its row with the \"no risk alert\" row before relying on it. Stored forecasts (rule R3) are the part\n")
 	p("meant to carry the outlook. Two countries are a small sample: Mexico's violence is high and steady, the CAR's\n")
-	p("comes in surges, so the pooled figures mix two regimes; episodes are rare (Mexico never has six quiet months).\n\n")
+	p("comes in surges, so the pooled figures mix two regimes; episodes are rare (Mexico never has six quiet months).\n")
+	p("A resolution opportunity, here only rule O2 (a lull after fighting; no agreements are stored), was followed by a\n")
+	p("rise in %.0f%% of months: in these two countries lulls were pauses, not openings, so O2 alone is weak evidence and\n",
+		pct(rows[5].rise, rows[5].n))
+	p("an analyst should confirm it or override it; agreement milestones (O1) are the stronger signal.\n\n")
 	p("## The Central African Republic, December 2012 to February 2014\n\n")
 	p("| Month | Deaths | Trend | Flags | Rules met | Deaths in the next 3 months | Rise |\n|---|---:|---|---|---|---|---|\n")
 	sort.Strings(example)

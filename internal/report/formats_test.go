@@ -11,14 +11,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"threshold/internal/agreement"
 	"threshold/internal/alert"
 	"threshold/internal/audit"
 	"threshold/internal/auth"
 	"threshold/internal/casework"
+	"threshold/internal/geo"
 	"threshold/internal/report"
 	"threshold/internal/store"
 	"threshold/internal/testenv"
@@ -245,6 +248,46 @@ func TestReportFormats(t *testing.T) {
 			t.Errorf("brief page: %d of %d pixels inked, %d red; want a drawn page with the map's circles and the highlighted bars", ink, total, red)
 		}
 		t.Logf("brief page %dx%d: %d inked, %d red pixels", b.Dx(), b.Dy(), ink, red)
+	})
+
+	t.Run("agreement milestone", func(t *testing.T) {
+		path := testenv.SharedData(t, "ucdp-peace", "ucdp-peace-agreements-221.csv")
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		g, err := geo.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := agreement.ParseUCDP(path, fh, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var caf []agreement.Agreement
+		for _, a := range all {
+			if slices.Contains(a.Countries, "CAF") {
+				caf = append(caf, a)
+			}
+		}
+		svc, err := agreement.New(agreement.Options{Store: f.db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Import(ctx, casework.Everyone("test"), caf); err != nil {
+			t.Fatal(err)
+		}
+		r, err := report.Build(ctx, f.db, report.Options{Month: day("2013-01-01"), Countries: []string{"CAF"}, Agreements: f.db,
+			Viewer: f.viewers[1], Now: f.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := r.Countries[0]
+		if len(c.Milestones) == 0 || !c.Milestones[0].On.Equal(day("2013-01-11")) || !c.Call.Draft.ResolutionOpportunity ||
+			!strings.Contains(c.Call.RulesMet(), "O1") {
+			t.Errorf("CAF January 2013 (the Libreville agreement of 11 January): milestones %+v, call %+v", c.Milestones, c.Call.Draft)
+		}
 	})
 
 	t.Run("clearance", func(t *testing.T) {
