@@ -22,7 +22,8 @@ usage: threshold export events [--db DB] [--format csv|hxl|geojson|parquet] [-o 
 Export writes stored events or indicators for other tools, to -o FILE
 (written whole or not at all) or to standard output:
 
-  csv      CSV with a header row
+  csv      CSV with a header row (text starting with = + - @ gets a
+           leading apostrophe, so that spreadsheets do not run it)
   hxl      the same CSV with a row of HXL hashtags under the header
            (https://hxlstandard.org), for HDX and HXL tools
   geojson  a FeatureCollection of the events with coordinates, [lon, lat];

@@ -5,7 +5,11 @@
 //
 // # Formats
 //
-//	csv      RFC 4180 CSV, one header row of column names
+//	csv      RFC 4180 CSV, one header row of column names; a text cell
+//	         starting with =, +, -, @, a tab or a carriage return gets a
+//	         leading apostrophe so that spreadsheets do not run it as a
+//	         formula (CSV injection: sources and field reports are text
+//	         from outside)
 //	hxl      the same CSV with a second row of HXL hashtags under the
 //	         header (the Humanitarian Exchange Language,
 //	         https://hxlstandard.org), so that HDX and HXL tools can

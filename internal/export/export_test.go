@@ -454,3 +454,48 @@ func FuzzParseFormat(f *testing.F) {
 		}
 	})
 }
+
+// oneEvent is an event store holding one synthetic event.
+type oneEvent struct{ e event.Stored }
+
+func (o oneEvent) Events(_ context.Context, _ event.Filter, p store.Page, fn func(event.Stored) error) error {
+	if p.AfterID >= o.e.ID {
+		return nil
+	}
+	return fn(o.e)
+}
+
+func TestCSVDefusesFormulas(t *testing.T) {
+	lat, lon, best := -12.5, -105.733, 2
+	d := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	st := oneEvent{event.Stored{ID: 7, Event: event.Event{Source: event.FieldReport, SourceID: "7", DateStart: d, DateEnd: d,
+		Country: "MEX", Place: `=HYPERLINK("http://synthetic.invalid","x")`, Actor1: "-synthetic group", Actor2: "@synthetic",
+		Latitude: &lat, Longitude: &lon, Category: event.Riot, Fatalities: event.Fatalities{Best: &best}}}}
+	var b bytes.Buffer
+	if _, err := Events(context.Background(), st, &b, CSV, event.Filter{}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for i, name := range rows[0] {
+		got[name] = rows[1][i]
+	}
+	for name, want := range map[string]string{"place": `'=HYPERLINK("http://synthetic.invalid","x")`,
+		"actor1": "'-synthetic group", "actor2": "'@synthetic", "latitude": "-12.5", "longitude": "-105.733",
+		"fatalities_best": "2"} {
+		if got[name] != want {
+			t.Errorf("%s = %q, want %q", name, got[name], want)
+		}
+	}
+	// Parquet and GeoJSON keep the text as it is.
+	b.Reset()
+	if _, err := Events(context.Background(), st, &b, GeoJSON, event.Filter{}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"place":"=HYPERLINK(`) {
+		t.Errorf("geojson changed the place: %s", b.String())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -95,8 +96,23 @@ func newCSVSink[R any](w io.Writer, cols []column[R], hxl bool) (*csvSink[R], er
 func (s *csvSink[R]) write(r *R) error {
 	for i, c := range s.cols {
 		s.rec[i] = c.text(r)
+		if c.kind == text {
+			s.rec[i] = defuse(s.rec[i])
+		}
 	}
 	return s.w.Write(s.rec)
+}
+
+// defuse keeps a text cell from being taken for a formula by a
+// spreadsheet (CSV injection): text from sources and field reports that
+// starts with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe, which spreadsheets hide and read as "this is text". Number
+// columns are written as they are, so negative numbers stay numbers.
+func defuse(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 func (s *csvSink[R]) close() error {
