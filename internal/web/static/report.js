@@ -13,6 +13,10 @@
 // report the server refuses (a wrong field, a refused attachment) goes back
 // into the form with the server's reasons; only then does it leave the
 // queue. Resending is safe: the server stores a client id once.
+//
+// The queue belongs to the phone, not to a user: reports waiting when one
+// user signs out and another signs in go out under the second user's
+// session (the reporter fields inside them are unchanged).
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
@@ -230,7 +234,9 @@
     function next(items, i) {
       if (i >= items.length) {
         say("sent", "Report sent: thank you. It waits for an analyst to verify it.", 0);
-        return done();
+        done();
+        // Reports queued while these were sending go out now.
+        return queued().then(function (rest) { if (rest.length) return flush(); });
       }
       var item = items[i];
       return send(item).then(function (r) {
