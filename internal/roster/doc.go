@@ -56,7 +56,11 @@
 // read and argued with. Ties go to the less fatigued, then to the lower id.
 // An Index holds the roster precomputed (fixed-size expertise arrays,
 // language codes, region sets, busy windows sorted), so that ranking
-// 10,000 people takes a few milliseconds (BenchmarkMatch).
+// 10,000 people takes a few milliseconds (BenchmarkMatch). The Service
+// keeps the Index of each access while the roster's stamp holds, and
+// rebuilds it after a change from the Store's MatchPeople, a projection of
+// only what matching reads (store's BenchmarkRosterMatchFromStore compares
+// it with reading full records and calendars on both databases).
 //
 // # Deployments
 //
