@@ -110,7 +110,7 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 		return nil, err
 	}
 	frs, err := fieldreport.New(fieldreport.Options{
-		Store: db, Events: db, Changes: w, Alerts: m, Audit: auditLog, Sealer: sealer,
+		Store: db, Events: db, Changes: w, Pending: w, Alerts: m, Audit: auditLog, Sealer: sealer,
 		Now: o.Now, Log: o.Log,
 	})
 	if err != nil {

@@ -56,7 +56,7 @@ func StartFieldReports(t testing.TB) *FieldReportSite {
 		t.Fatal(err)
 	}
 	frs, err := fieldreport.New(fieldreport.Options{
-		Store: base.DB, Events: base.DB, Changes: w, Alerts: m, Audit: base.Audit, Sealer: sealer, Now: clock,
+		Store: base.DB, Events: base.DB, Changes: w, Pending: w, Alerts: m, Audit: base.Audit, Sealer: sealer, Now: clock,
 	})
 	if err != nil {
 		t.Fatal(err)
