@@ -29,7 +29,7 @@
 //     subset's most frequent event coordinates (unnamed);
 //   - clustering: events come in bursts, each at one place over a few days
 //     (offsets exponential, mean 1.5 days), with a heavy-tailed burst size
-//     (1 + Zipf, s = 2, mean about 5);
+//     (1 + Zipf, s = 2, at most 500, mean about 4);
 //   - CAMEO codes (gdelt2) with their frequency in the GDELT samples, a
 //     burst being either cooperative (quad classes 1-2) or conflictual
 //     (3-4) as often as the samples are; GoldsteinScale is the code's own
