@@ -17,7 +17,8 @@ const (
 
 // WritePDF writes the report as a printable A4 PDF made by the binary
 // itself (go-pdf/fpdf): the tracker's calls on the first page, then one
-// page a country (its brief), the map and the charts drawn as vector
+// page a country (its brief; a country brief starts on the first page),
+// then the drafting rules and the sources. The map and the charts drawn as vector
 // graphics (lines, rectangles, polygons and circles), text in the core
 // Helvetica font so that it can be searched and extracted.
 func (r Monthly) WritePDF(w io.Writer) error {
@@ -58,9 +59,10 @@ func (r Monthly) WritePDF(w io.Writer) error {
 		meta += " Casework is not included."
 	}
 	text(9, "", meta)
+	brief := r.Brief && len(r.Countries) == 1 // one page: no tracker table
 	if len(r.Countries) == 0 {
 		text(10, "I", "No country had events in "+r.Month.Format("January 2006")+".")
-	} else {
+	} else if !brief {
 		heading(13, "Tracker")
 		cols := []float64{52, 28, 52, 48}
 		row := func(style string, cells ...string) {
@@ -86,7 +88,9 @@ func (r Monthly) WritePDF(w io.Writer) error {
 	}
 
 	for _, c := range r.Countries {
-		pdf.AddPage()
+		if !brief {
+			pdf.AddPage()
+		}
 		pdf.Bookmark(t(c.Name), 0, -1)
 		cur := c.Current()
 		heading(15, fmt.Sprintf("%s (%s)", c.Name, c.ISO3))
