@@ -352,3 +352,10 @@ func (a *API) afterIngest(ctx context.Context, t ingest.Touched) error {
 	}
 	return nil
 }
+
+// Ingested tells the API of an ingest it did not serve (the feed): the
+// statistics are recomputed and the ingest metrics count its rows.
+func (a *API) Ingested(sum ingest.Summary) {
+	a.stats.clear()
+	a.metrics.Ingested(sum)
+}

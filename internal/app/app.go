@@ -24,6 +24,7 @@ import (
 	"threshold/internal/feed"
 	"threshold/internal/fund"
 	"threshold/internal/geo"
+	"threshold/internal/report"
 	"threshold/internal/roster"
 	"threshold/internal/schedule"
 	"threshold/internal/server"
@@ -89,6 +90,9 @@ type App struct {
 	audit  *audit.Log
 	feed   *feed.Feed          // nil without Options.Feed
 	sched  *schedule.Scheduler // periodic work, once across servers
+
+	reports    *report.Service   // the monthly tracker and briefs
+	reportMail *report.Scheduler // their monthly email to subscribers
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -187,6 +191,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 
+	// The monthly tracker and briefs, for the dashboard and the monthly
+	// email to subscribers (jobs.go).
+	a.reports = &report.Service{Source: db, Cases: cases, Agreements: db, Overrides: db,
+		Tracker: &report.Tracker{Store: db, Audit: auditLog, Now: opts.Now}, Now: opts.Now}
+	a.reportMail = &report.Scheduler{Reports: a.reports, Subscriptions: db, Mail: a.warn.Notifier, Log: opts.Log}
+
 	// The surfaces, each registering its routes with their policies.
 	metrics := server.NewMetrics()
 	if a.api, err = api.Register(a.routes, api.Deps{
@@ -203,7 +213,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Data: db, Auth: a.auth, Admin: a.auth, Geo: g,
 		Alerts: a.warn.Alerts, Rules: db, Events: db, Deliveries: a.warn.Notifier, Audit: auditLog, Cases: cases,
 		Roster: rost, Fund: money, Agreements: agreements, Forecasts: db, FieldReports: a.warn.FieldReports,
-		Log: opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
+		Reports: a.reports,
+		Log:     opts.Log, Now: opts.Now, SecureCookie: opts.SecureCookie,
 	}); err != nil {
 		db.Close()
 		return nil, err

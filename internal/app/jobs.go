@@ -24,6 +24,7 @@ func (a *App) jobs() []schedule.Job {
 		{Name: "follow-through", Every: evaluate, Run: a.checkFollowThrough},
 		{Name: "purge-auth", Every: purgeInterval, Run: a.auth.Purge},
 		{Name: "feed", Every: a.feedEvery(), Run: a.pollFeed},
+		{Name: "report-mail", Every: time.Hour, Run: a.mailReports},
 	}
 }
 
@@ -118,10 +119,18 @@ func (a *App) feedIngested(ctx context.Context, f feed.File, sum ingest.Summary)
 	}); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	a.api.Ingested(sum)
 	if len(sum.Touched) == 0 {
 		return nil
 	}
 	sp := sum.Touched.Span()
 	_, err := a.warn.Watcher.Changed(ctx, sum.Touched.Countries(), sp.From, sp.To)
+	return err
+}
+
+// mailReports sends subscribers the monthly report of the month just
+// ended, once.
+func (a *App) mailReports(ctx context.Context) error {
+	_, err := a.reportMail.RunDue(ctx, a.opts.Now())
 	return err
 }

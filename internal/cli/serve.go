@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"threshold/internal/app"
+	"threshold/internal/feed"
 	"threshold/internal/notify"
 	"threshold/internal/store"
 )
@@ -34,6 +35,13 @@ variable each webhook names, and email goes through the SMTP server set by
 THRESHOLD_SMTP_HOST, _PORT, _FROM, _USERNAME, _PASSWORD and _TLS
 (mandatory, opportunistic or none).
 
+--feed-dir DIR or --feed-url URL (a GDELT 2.0 lastupdate.txt) makes the
+server ingest a GDELT-style feed of 15-minute export files every
+--feed-every, in order and each file once, as "threshold feed" does.
+Periodic work (rule evaluation, follow-through checks, the feed, the
+monthly report email) runs once per period across every server sharing
+the database, so several servers may run behind one reverse proxy.
+
 Every flag can also be set by an environment variable, named after the
 flag: --addr by THRESHOLD_ADDR, --session-idle by THRESHOLD_SESSION_IDLE,
 and so on. A flag wins over its variable.
@@ -55,6 +63,9 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 	maxUpload := fs.Int64("max-upload-mb", cfg.int64("THRESHOLD_MAX_UPLOAD_MB", 256), "size limit of an ingest upload, in MiB (env THRESHOLD_MAX_UPLOAD_MB)")
 	routes := fs.String("routes", cfg.str("THRESHOLD_ROUTES", ""), "alert routing table file; default: regional desks without subscribers (env THRESHOLD_ROUTES)")
 	baseURL := fs.String("base-url", cfg.str("THRESHOLD_BASE_URL", ""), "public URL of the server, for links in alert notifications (env THRESHOLD_BASE_URL)")
+	feedDir := fs.String("feed-dir", cfg.str("THRESHOLD_FEED_DIR", ""), "ingest GDELT 2.0 export files appearing in this directory (env THRESHOLD_FEED_DIR)")
+	feedURL := fs.String("feed-url", cfg.str("THRESHOLD_FEED_URL", ""), "ingest the GDELT 2.0 export files this lastupdate.txt lists (env THRESHOLD_FEED_URL)")
+	feedEvery := fs.Duration("feed-every", cfg.duration("THRESHOLD_FEED_EVERY", app.DefaultFeedEvery), "how often the feed is polled (env THRESHOLD_FEED_EVERY)")
 	shutdown := fs.Duration("shutdown-timeout", cfg.duration("THRESHOLD_SHUTDOWN_TIMEOUT", 30*time.Second), "how long requests in flight may take to finish at shutdown (env THRESHOLD_SHUTDOWN_TIMEOUT)")
 	if cfg.err != nil {
 		return usageError{cfg.err.Error()}
@@ -79,6 +90,7 @@ func runServe(ctx context.Context, args []string, env *Env) error {
 		SessionIdle: *idle, SessionMaxAge: *maxAge, SecureCookie: *secure,
 		RequestTimeout: *timeout, MaxUpload: *maxUpload << 20,
 		Warnings: app.WarningOptions{Routes: *routes, BaseURL: *baseURL, Notify: notify.Config{SMTP: smtp}, Getenv: env.Getenv},
+		Feed:     feed.Config{Dir: *feedDir, URL: *feedURL}, FeedEvery: *feedEvery,
 	})
 	if err != nil {
 		return err
