@@ -86,6 +86,9 @@ type Report struct {
 	Baseline  Side    `json:"baseline"`  // sqlite3 .import
 	Threshold Side    `json:"threshold"` // Threshold on SQLite
 	Ratio     float64 `json:"ratio"`     // threshold rows/s ÷ baseline rows/s
+	// CPURatio is the baseline's median CPU seconds ÷ Threshold's: the
+	// steadier figure on a loaded machine, where wall times swing.
+	CPURatio float64 `json:"cpu_ratio"`
 
 	// PostgreSQL, when measured: COPY against Threshold's ingest.
 	PGBaseline  *Side   `json:"postgres_baseline,omitempty"`
@@ -220,6 +223,9 @@ func run(ctx context.Context) error {
 		rep.Baseline.summarise(rep.Rows)
 		rep.Threshold.summarise(rep.Rows)
 		rep.Ratio = rep.Threshold.RowsPerSecond / rep.Baseline.RowsPerSecond
+		if rep.Threshold.MedianCPU > 0 {
+			rep.CPURatio = rep.Baseline.MedianCPU / rep.Threshold.MedianCPU
+		}
 	}
 	if rep.PGBaseline != nil {
 		rep.PGBaseline.summarise(rep.Rows)
@@ -294,6 +300,7 @@ func (r *Report) print(w io.Writer) {
 	fmt.Fprintln(w)
 	if r.Baseline.Seconds != nil {
 		fmt.Fprintf(w, "ratio      %.2f sqlite (threshold rows/s ÷ sqlite3 .import rows/s)\n", r.Ratio)
+		fmt.Fprintf(w, "cpu ratio  %.2f sqlite (sqlite3 .import cpu s ÷ threshold cpu s; steadier on a loaded machine)\n", r.CPURatio)
 	}
 	if r.PGBaseline != nil {
 		fmt.Fprintf(w, "ratio      %.2f postgres (threshold rows/s ÷ COPY rows/s; cpu s is the client's only)\n", r.PGRatio)
