@@ -30,39 +30,43 @@ type Env struct {
 type command struct {
 	run     func(ctx context.Context, args []string, env *Env) error
 	summary string
+	// help is printed for "threshold help NAME" and "threshold NAME -h"
+	// when set: commands with subcommands, whose own flag sets belong to
+	// each subcommand. Without it, -h goes to the command's flag set.
+	help string
 }
 
 func commands() map[string]command {
 	return map[string]command{
-		"demo":       {runDemo, "ingest the bundled sample data and print a country-month summary"},
-		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS, Powell & Thyne coups)"},
-		"feed":       {runFeed, "ingest a GDELT 2.0 feed continuously from a directory or lastupdate.txt, each file once, in order"},
-		"import":     {runImport, "import country-year panels (EWP, UCDP ACD and BRD, coups, covariates)"},
-		"events":     {runEvents, "list stored events"},
-		"stats":      {runStats, "aggregate events per country or admin-1 area and period"},
-		"rejects":    {runRejects, "list quarantined rows"},
-		"indicators": {runIndicators, "recompute and list indicators per country or admin-1 area and period"},
-		"migrate":    {runMigrate, "bring the database schema up to date"},
-		"backup":     {runBackup, "write a consistent copy of a SQLite database while it is in use"},
-		"serve":      {runServe, "run the server: JSON API, dashboard, health checks and metrics"},
-		"org":        {runOrg, "add and list organisations"},
-		"user":       {runUser, "add, list, disable users and set their passwords"},
-		"token":      {runToken, "create, list and revoke API tokens"},
-		"audit":      {runAudit, "verify and list the audit log"},
-		"rules":      {runRules, "check, show, save and evaluate alert rules"},
-		"alerts":     {runAlerts, "list alerts and acknowledge, action, dismiss, resolve or assign them"},
-		"elections":  {runElections, "import and list the elections calendar"},
-		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed"},
-		"cases":      {runCases, "open cases, log actions, share them and report warning-to-action time"},
-		"roster":     {runRoster, "keep the roster of envoys and mediation experts, match them to cases, deploy them"},
-		"agreements": {runAgreements, "import agreements, record provisions' implementation, link them to cases, check follow-through"},
-		"fund":       {runFund, "the rapid-response fund: contributions, allocations, approvals, disbursements, balances, statements"},
-		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset"},
-		"report":     {runReport, "write the monthly tracker and country briefs (PDF, HTML, Markdown, JSON, CSV)"},
-		"export":     {runExport, "export events and indicators as CSV, HXL, GeoJSON or Parquet"},
-		"synth":      {runSynth, "write SYNTHETIC event files (gdelt2, ucdp-ged) of any size for volume tests and benchmarks"},
+		"demo":       {runDemo, "ingest the bundled sample data and print a country-month summary", ""},
+		"ingest":     {runIngest, "ingest event data files (UCDP, ACLED, GDELT, ICEWS, Powell & Thyne coups)", ""},
+		"feed":       {runFeed, "ingest a GDELT 2.0 feed continuously from a directory or lastupdate.txt, each file once, in order", ""},
+		"import":     {runImport, "import country-year panels (EWP, UCDP ACD and BRD, coups, covariates)", ""},
+		"events":     {runEvents, "list stored events", ""},
+		"stats":      {runStats, "aggregate events per country or admin-1 area and period", ""},
+		"rejects":    {runRejects, "list quarantined rows", ""},
+		"indicators": {runIndicators, "recompute and list indicators per country or admin-1 area and period", ""},
+		"migrate":    {runMigrate, "bring the database schema up to date", ""},
+		"backup":     {runBackup, "write a consistent copy of a SQLite database while it is in use", ""},
+		"serve":      {runServe, "run the server: JSON API, dashboard, health checks and metrics", ""},
+		"org":        {runOrg, "add and list organisations", ""},
+		"user":       {runUser, "add, list, disable users and set their passwords", ""},
+		"token":      {runToken, "create, list and revoke API tokens", ""},
+		"audit":      {runAudit, "verify and list the audit log", ""},
+		"rules":      {runRules, "check, show, save and evaluate alert rules", ""},
+		"alerts":     {runAlerts, "list alerts and acknowledge, action, dismiss, resolve or assign them", ""},
+		"elections":  {runElections, "import and list the elections calendar", ""},
+		"warnings":   {runWarnings, "backtest the warning rules against the escalations that followed", ""},
+		"cases":      {runCases, "open cases, log actions, share them and report warning-to-action time", casesHelp},
+		"roster":     {runRoster, "keep the roster of envoys and mediation experts, match them to cases, deploy them", rosterHelp},
+		"agreements": {runAgreements, "import agreements, record provisions' implementation, link them to cases, check follow-through", agreementsHelp},
+		"fund":       {runFund, "the rapid-response fund: contributions, allocations, approvals, disbursements, balances, statements", fundHelp},
+		"forecast":   {runForecast, "backtest country-year forecasts of mass-killing and conflict onset", ""},
+		"report":     {runReport, "write the monthly tracker and country briefs (PDF, HTML, Markdown, JSON, CSV)", reportHelp},
+		"export":     {runExport, "export events and indicators as CSV, HXL, GeoJSON or Parquet", exportHelp},
+		"synth":      {runSynth, "write SYNTHETIC event files (gdelt2, ucdp-ged) of any size for volume tests and benchmarks", ""},
 
-		"field-reports": {runFieldReports, "take in, verify and fuse field reports; protect reporters; field monitors and silent areas"},
+		"field-reports": {runFieldReports, "take in, verify and fuse field reports; protect reporters; field monitors and silent areas", fieldReportsHelp},
 	}
 }
 
@@ -89,7 +93,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 func run(ctx context.Context, args []string, env *Env) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 || isHelpFlag(args[0]) {
 		if len(args) > 1 {
 			if _, ok := cmds[args[1]]; ok {
 				return run(ctx, []string{args[1], "-h"}, env)
@@ -106,6 +110,10 @@ func run(ctx context.Context, args []string, env *Env) int {
 		fmt.Fprintf(env.Stderr, "threshold: unknown command %q\nRun 'threshold help' for usage.\n", args[0])
 		return 2
 	}
+	if cmd.help != "" && len(args) == 2 && isHelpFlag(args[1]) {
+		fmt.Fprintln(env.Stdout, strings.TrimSpace(cmd.help))
+		return 0
+	}
 	err := cmd.run(ctx, args[1:], env)
 	var ue usageError
 	switch {
@@ -119,6 +127,11 @@ func run(ctx context.Context, args []string, env *Env) int {
 	}
 	fmt.Fprintf(env.Stderr, "threshold %s: %v\n", args[0], err)
 	return 1
+}
+
+// isHelpFlag reports whether arg asks for help.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
 }
 
 func printUsage(w io.Writer, cmds map[string]command) {

@@ -105,3 +105,16 @@ func TestParseAcceptsFlagsAfterArguments(t *testing.T) {
 		t.Errorf("json=%v db=%q args=%v", *j, *db, fs.Args())
 	}
 }
+
+// TestHelpForEveryCommand asks every command for its help both ways:
+// "threshold help NAME" and "threshold NAME -h" print its usage and exit 0.
+func TestHelpForEveryCommand(t *testing.T) {
+	for name := range commands() {
+		for _, args := range [][]string{{"help", name}, {name, "-h"}} {
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 0 || !strings.Contains(stdout+stderr, "usage: threshold "+name) {
+				t.Errorf("threshold %s: exit %d, output %.120q; want exit 0 and its usage", strings.Join(args, " "), code, stdout+stderr)
+			}
+		}
+	}
+}
