@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,8 +68,14 @@ type Store interface {
 	// them and nothing else: id, name, kind, clearance, contract,
 	// expertise, languages, countries, regions, unavailable periods
 	// (start, end) and the deployments that hold them (id, start, days,
-	// status); in any order.
-	MatchPeople(ctx context.Context, v Viewer) ([]Person, error)
+	// status); in any order. With ids, only those of them.
+	MatchPeople(ctx context.Context, v Viewer, ids ...int64) ([]Person, error)
+	// MatchVersions returns, for each person v sees, a fingerprint of
+	// what MatchPeople reads of them (their record's version, which
+	// their lists and unavailable periods raise, and their deployments'
+	// count, version sum and largest id): matching reloads only the
+	// people whose fingerprint changed.
+	MatchVersions(ctx context.Context, v Viewer) (map[int64]string, error)
 	// RosterStamp is a cheap fingerprint of the whole roster (people,
 	// unavailable periods, deployments) that changes whenever any of it
 	// changes, by whichever process: matching reuses an Index while it
@@ -114,11 +121,18 @@ type Service struct {
 }
 
 // cachedIndex is the Index of the people one access key sees, as of a
-// RosterStamp.
+// RosterStamp, with the people it was built from and their
+// MatchVersions fingerprints.
 type cachedIndex struct {
-	stamp string
-	ix    *Index
+	stamp    string
+	ix       *Index
+	people   []Person // by id
+	versions map[int64]string
 }
+
+// maxReloaded is how many changed people an index reloads one by one;
+// beyond it, everyone is read again.
+const maxReloaded = 500
 
 // maxCachedIndexes bounds the cache: one index per distinct access (the
 // operator, each organisation's writers, each expert's own record).
@@ -137,7 +151,9 @@ func accessKey(v Viewer) string {
 }
 
 // index returns the Index of the people v sees, built afresh only when
-// the roster changed since the last one.
+// the roster changed since the last one, and then reading again only the
+// people who changed (MatchVersions): a deployment requested or an
+// expert's record edited costs a few rows, not the whole roster.
 func (s *Service) index(ctx context.Context, v Viewer) (*Index, error) {
 	stamp, err := s.st.RosterStamp(ctx)
 	if err != nil {
@@ -150,7 +166,11 @@ func (s *Service) index(ctx context.Context, v Viewer) (*Index, error) {
 	if ok && c.stamp == stamp {
 		return c.ix, nil
 	}
-	people, err := s.st.MatchPeople(ctx, v)
+	versions, err := s.st.MatchVersions(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	people, err := s.refresh(ctx, v, c, ok, versions)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +180,59 @@ func (s *Service) index(ctx context.Context, v Viewer) (*Index, error) {
 	if s.indexes == nil || len(s.indexes) >= maxCachedIndexes {
 		s.indexes = map[string]cachedIndex{}
 	}
-	s.indexes[key] = cachedIndex{stamp: stamp, ix: ix}
+	s.indexes[key] = cachedIndex{stamp: stamp, ix: ix, people: people, versions: versions}
 	return ix, nil
+}
+
+// refresh returns the people of versions, sorted by id: those unchanged
+// since c taken from c, the others read from the store.
+func (s *Service) refresh(ctx context.Context, v Viewer, c cachedIndex, cached bool, versions map[int64]string) ([]Person, error) {
+	var changed []int64
+	if cached {
+		for id, ver := range versions {
+			if c.versions[id] != ver {
+				changed = append(changed, id)
+			}
+		}
+	}
+	var people []Person
+	if !cached || len(changed) > maxReloaded {
+		all, err := s.st.MatchPeople(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		people = all
+	} else {
+		var fresh []Person
+		if len(changed) > 0 {
+			var err error
+			if fresh, err = s.st.MatchPeople(ctx, v, changed...); err != nil {
+				return nil, err
+			}
+		}
+		byID := make(map[int64]Person, len(fresh))
+		for _, p := range fresh {
+			byID[p.ID] = p
+		}
+		people = make([]Person, 0, len(versions))
+		for _, p := range c.people {
+			if _, ok := versions[p.ID]; !ok {
+				continue // gone, or no longer visible
+			}
+			if q, ok := byID[p.ID]; ok {
+				p = q
+				delete(byID, p.ID)
+			} else if c.versions[p.ID] != versions[p.ID] {
+				continue // changed and no longer visible
+			}
+			people = append(people, p)
+		}
+		for _, p := range byID {
+			people = append(people, p) // new
+		}
+	}
+	slices.SortFunc(people, func(a, b Person) int { return cmp.Compare(a.ID, b.ID) })
+	return people, nil
 }
 
 // New returns a Service.

@@ -690,7 +690,7 @@ func (db *DB) nameOnCase(ctx context.Context, tx *sql.Tx, id int64, to roster.St
 // 10,000 people cross the driver as 10,000 rows rather than the ~100,000
 // rows of People with Calendar. Unlike People, the list order is
 // unspecified and no other field is filled.
-func (db *DB) MatchPeople(ctx context.Context, v casework.Viewer) ([]roster.Person, error) {
+func (db *DB) MatchPeople(ctx context.Context, v casework.Viewer, ids ...int64) ([]roster.Person, error) {
 	agg := "group_concat"
 	day := func(col string) string { return col }
 	if db.d.name == "postgres" {
@@ -721,6 +721,12 @@ func (db *DB) MatchPeople(ctx context.Context, v casework.Viewer) ([]roster.Pers
 	fold("d", `id || ':' || `+day(`start_date`)+` || ':' || `+day(`end_date`)+` || ':' || status`, "roster_deployments",
 		`status IN `+holdingIn())
 	access, args := rosterAccess(v)
+	if len(ids) > 0 {
+		access += ` AND p.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `)`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
 	query := `SELECT p.id, p.name, p.kind, p.clearance, p.contract, ` + strings.Join(cols, ", ") + ` FROM roster_people p` +
 		strings.Join(joins, "") + ` WHERE ` + access
 	var ps []roster.Person
@@ -744,6 +750,31 @@ func (db *DB) MatchPeople(ctx context.Context, v casework.Viewer) ([]roster.Pers
 		return nil, fmt.Errorf("people for matching: %w", err)
 	}
 	return ps, nil
+}
+
+// MatchVersions fingerprints what MatchPeople reads of each person v
+// sees: the record's version (raised by every change to the person, their
+// lists and unavailable periods) and their deployments' count, version
+// sum and largest id.
+func (db *DB) MatchVersions(ctx context.Context, v casework.Viewer) (map[int64]string, error) {
+	access, args := rosterAccess(v)
+	out := map[int64]string{}
+	err := db.each(ctx, db.read, `SELECT p.id, p.version, coalesce(d.n, 0), coalesce(d.v, 0), coalesce(d.m, 0)
+		FROM roster_people p LEFT JOIN (SELECT person_id, count(*) AS n, sum(version) AS v, max(id) AS m
+			FROM roster_deployments GROUP BY person_id) d ON d.person_id = p.id
+		WHERE `+access, args, func(rows *sql.Rows) error {
+		var id, version, n, sum, maxID int64
+		if err := rows.Scan(&id, &version, &n, &sum, &maxID); err != nil {
+			return err
+		}
+		out[id] = strconv.FormatInt(version, 10) + "." + strconv.FormatInt(n, 10) + "." +
+			strconv.FormatInt(sum, 10) + "." + strconv.FormatInt(maxID, 10)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("roster versions: %w", err)
+	}
+	return out, nil
 }
 
 // unfoldPerson fills p's lists from MatchPeople's folded columns: items

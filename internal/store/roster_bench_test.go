@@ -137,6 +137,77 @@ func TestMatchPeopleRanksAsPeople(t *testing.T) {
 	})
 }
 
+// TestMatchIndexFollowsChanges checks that the service's index, which
+// after a change reads again only the people who changed
+// (MatchVersions), ranks exactly as a fresh service that reads everyone:
+// after a deployment is requested and approved, a period marked
+// unavailable and a person added.
+func TestMatchIndexFollowsChanges(t *testing.T) {
+	g, err := geo.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, _ string) {
+		ctx := context.Background()
+		v, c := syntheticRoster(t, db, g, 200)
+		cases, err := casework.New(casework.Options{Store: db, Geo: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		newService := func() *roster.Service {
+			svc, err := roster.New(roster.Options{Store: db, Cases: cases, Geo: g})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc
+		}
+		svc := newService()
+		reqs := matchRequests(c)
+		r := forCase(reqs[0], c)
+		check := func(step string) roster.Result {
+			t.Helper()
+			got, err := svc.Match(ctx, v, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := newService().Match(ctx, v, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("after %s the cached index ranks differently:\n got %+v\nwant %+v", step, got, want)
+			}
+			return got
+		}
+		first := check("the first match")
+		top := first.Candidates[0].PersonID
+		d, err := svc.RequestDeployment(ctx, v, roster.Deployment{PersonID: top, CaseID: c.ID, Role: "mediator", Start: r.Start, Days: r.Days}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := check("a deployment request")
+		if len(after.Candidates) > 0 && after.Candidates[0].PersonID == top {
+			t.Errorf("person %d, requested for the window, still ranks first", top)
+		}
+		if _, err := svc.Move(ctx, v, d.ID, roster.Approved, ""); err != nil {
+			t.Fatal(err)
+		}
+		check("an approval")
+		second := after.Candidates[0].PersonID
+		if _, err := svc.MarkUnavailable(ctx, v, second, r.Start, r.Start.AddDate(0, 0, 3), "leave"); err != nil {
+			t.Fatal(err)
+		}
+		check("an unavailable period")
+		if _, err := db.CreatePerson(ctx, roster.Person{Name: "Synthetic Newcomer", Kind: roster.MediationExpert, OrgID: v.OrgID,
+			Clearance: casework.StrictlyConfidential, Contract: roster.Standby,
+			Expertise: []roster.Expertise{{Area: r.Skills[0], Level: 3}, {Area: r.Skills[1], Level: 3}},
+			Languages: []roster.Language{{Code: "fr", Level: roster.C2}}, Countries: []string{"CAF"}}, "test", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		check("a new person")
+	})
+}
+
 // BenchmarkRosterMatchFromStore is a whole match over a synthetic roster
 // of 10,000 made-up people, on SQLite and on PostgreSQL:
 //
@@ -147,7 +218,10 @@ func TestMatchPeopleRanksAsPeople(t *testing.T) {
 //     ranking: what a match costs after the roster changed;
 //   - rank: the ranking alone, on an index built once;
 //   - service-warm: the service's match while its index holds (the
-//     stamp query, the case, the ranking).
+//     stamp query, the case, the ranking);
+//   - service-after-change: the service's match after one person's
+//     calendar changed (the versions query, that person read again, the
+//     index rebuilt, the ranking).
 func BenchmarkRosterMatchFromStore(b *testing.B) {
 	g, err := geo.Load()
 	if err != nil {
@@ -206,6 +280,36 @@ func BenchmarkRosterMatchFromStore(b *testing.B) {
 			}
 			b.Run("service-warm", func(b *testing.B) {
 				for b.Loop() {
+					if res, err := svc.Match(ctx, v, r); err != nil || len(res.Candidates) == 0 {
+						b.Fatal(err, len(res.Candidates))
+					}
+				}
+			})
+			// service-after-change: before each match (untimed) one
+			// person's calendar changes, so the index reads that person
+			// again (MatchVersions, MatchPeople of one id) and is rebuilt.
+			b.Run("service-after-change", func(b *testing.B) {
+				res, err := svc.Match(ctx, v, r)
+				if err != nil || len(res.Candidates) == 0 {
+					b.Fatal(err)
+				}
+				who := res.Candidates[len(res.Candidates)-1].PersonID
+				var period int64
+				for b.Loop() {
+					b.StopTimer()
+					if period == 0 {
+						u, err := svc.MarkUnavailable(ctx, v, who, r.Start.AddDate(1, 0, 0), r.Start.AddDate(1, 0, 2), "synthetic")
+						if err != nil {
+							b.Fatal(err)
+						}
+						period = u.ID
+					} else {
+						if err := svc.ClearUnavailable(ctx, v, who, period); err != nil {
+							b.Fatal(err)
+						}
+						period = 0
+					}
+					b.StartTimer()
 					if res, err := svc.Match(ctx, v, r); err != nil || len(res.Candidates) == 0 {
 						b.Fatal(err, len(res.Candidates))
 					}
