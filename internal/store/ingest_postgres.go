@@ -203,3 +203,32 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, tx *sql.Tx) error {
 	}
 	return buildDeferredIndexesPostgres(ctx, tx)
 }
+
+// repairIndexesPostgres builds the deferred indexes a first load killed
+// before its end left missing, as openSQLite's repairIndexes does. With
+// them present, or no events table yet, it only reads the catalog.
+func (db *DB) repairIndexesPostgres(ctx context.Context) error {
+	missing := false
+	for _, ix := range deferredIndexes {
+		err := db.write.QueryRowContext(ctx, `SELECT to_regclass('events') IS NOT NULL AND to_regclass($1) IS NULL`,
+			ix.name).Scan(&missing)
+		if err != nil {
+			return fmt.Errorf("check index %s: %w", ix.name, err)
+		}
+		if missing {
+			break
+		}
+	}
+	if !missing {
+		return nil
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("build indexes: %w", err)
+	}
+	if err := buildDeferredIndexesPostgres(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

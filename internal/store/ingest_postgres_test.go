@@ -102,12 +102,18 @@ func TestPostgresKilledFirstLoadIndexesComeBack(t *testing.T) {
 		t.Fatalf("Write: %v", err)
 	}
 	// The process dies here: neither Finish nor Close runs. The next
-	// ingest, by another process, builds the indexes at its end.
+	// Open builds the indexes.
+	if got := postgresEventIndexes(t, url); len(got) != 0 {
+		t.Fatalf("indexes after a first batch = %q, want none", got)
+	}
 	db2, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	defer db2.Close()
+	if got := postgresEventIndexes(t, url); !slices.Equal(got, wantPostgresIndexes) {
+		t.Errorf("indexes after Open = %q, want %q", got, wantPostgresIndexes)
+	}
 	w2 := beginFile(t, db2, "a.csv")
 	defer w2.Close()
 	var total ingest.Counts

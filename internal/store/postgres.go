@@ -21,7 +21,12 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{d: postgresDialect(), write: db, read: db, url: url}, nil
+	st := &DB{d: postgresDialect(), write: db, read: db, url: url}
+	if err := st.repairIndexesPostgres(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func postgresDialect() dialect {
