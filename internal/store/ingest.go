@@ -4,12 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
 
 	"threshold/internal/event"
 	"threshold/internal/ingest"
@@ -39,7 +43,7 @@ func (db *DB) BeginFile(ctx context.Context, f ingest.FileInfo, opts ingest.Writ
 	if now == nil {
 		now = time.Now
 	}
-	w := &fileWriter{db: db, atomic: opts.Atomic, now: now, seen: map[event.Key]struct{}{},
+	w := &fileWriter{db: db, atomic: opts.Atomic, now: now, seen: &keySet{},
 		touched: ingest.Touched{}, pending: ingest.Touched{}}
 	header, err := json.Marshal(f.Header)
 	if err != nil {
@@ -90,7 +94,7 @@ type fileWriter struct {
 
 	// seen holds the keys this writer has inserted, so that a source id
 	// repeated later in the file is looked up even when sourceEmpty.
-	seen map[event.Key]struct{}
+	seen *keySet
 	// emptyChecked and sourceEmpty cache whether the store held no event
 	// of the file's source when the writer started: then only keys in seen
 	// need looking up, which makes a first load much cheaper.
@@ -239,10 +243,69 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 		return c, err
 	}
 	for _, r := range inserts {
-		w.seen[r.Event.Key()] = struct{}{}
+		w.seen.add(r.Event.Key())
 		w.pending.Add(r.Event.Country, r.Event.DateStart)
 	}
 	return c, nil
+}
+
+// keySet is the set of keys a writer inserted, answering "maybe" or
+// "no": a false "maybe" costs a lookup that finds nothing, never a wrong
+// answer. Memory does not grow with the file: it holds 64-bit hashes of
+// the first keys, then a Bloom filter of fixed size (about 12 MiB: 1% of
+// new keys looked up for nothing up to 10 million keys, more beyond).
+type keySet struct {
+	small map[uint64]struct{}
+	big   *bloom.BloomFilter
+}
+
+const (
+	keySetSmall      = 1 << 17
+	keySetCapacity   = 10_000_000
+	keySetFalsePosit = 0.01
+)
+
+func (s *keySet) add(k event.Key) {
+	if s.big != nil {
+		s.big.Add(keyBytes(k))
+		return
+	}
+	if s.small == nil {
+		s.small = map[uint64]struct{}{}
+	}
+	s.small[keyHash(k)] = struct{}{}
+	if len(s.small) > keySetSmall {
+		// The hashes are all that is kept, so the filter starts afresh
+		// from them: it tests hashes' bytes from here on.
+		s.big = bloom.NewWithEstimates(keySetCapacity, keySetFalsePosit)
+		for h := range s.small {
+			s.big.Add(hashBytes(h))
+		}
+		s.small = nil
+	}
+}
+
+func (s *keySet) has(k event.Key) bool {
+	if s.big != nil {
+		return s.big.Test(keyBytes(k))
+	}
+	_, ok := s.small[keyHash(k)]
+	return ok
+}
+
+// keyBytes is what the filter holds of k: its hash's bytes, so that the
+// keys hashed before the switch and after it are tested alike.
+func keyBytes(k event.Key) []byte { return hashBytes(keyHash(k)) }
+
+func hashBytes(h uint64) []byte { return binary.LittleEndian.AppendUint64(nil, h) }
+
+// keyHash is FNV-1a over k's source, a zero byte and its source id.
+func keyHash(k event.Key) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(k.Source))
+	h.Write([]byte{0})
+	h.Write([]byte(k.SourceID))
+	return h.Sum64()
 }
 
 type update struct {
@@ -269,7 +332,7 @@ func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record) (
 		}
 		k := r.Event.Key()
 		if w.sourceEmpty {
-			if _, ok := w.seen[k]; !ok {
+			if !w.seen.has(k) {
 				continue
 			}
 		}
