@@ -87,6 +87,14 @@ func (n *Notifier) sendEmail(ctx context.Context, a deliveryArgs) attemptResult 
 	if err != nil {
 		return permanent(err)
 	}
+	return n.sendSMTP(ctx, msg)
+}
+
+// sendSMTP makes one attempt to send msg through the configured SMTP
+// server: SMTP 5xx replies are permanent failures (no such mailbox,
+// refused); 4xx, network errors and timeouts are worth another try.
+func (n *Notifier) sendSMTP(ctx context.Context, msg *mail.Msg) attemptResult {
+	c := n.cfg.SMTP
 	tls, err := ParseTLSPolicy(string(c.TLS))
 	if err != nil {
 		return permanent(err)
@@ -105,8 +113,6 @@ func (n *Notifier) sendEmail(ctx context.Context, a deliveryArgs) attemptResult 
 		return permanent(fmt.Errorf("smtp client: %w", err))
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
-		// SMTP 5xx replies are permanent (no such mailbox, refused);
-		// 4xx, network errors and timeouts are worth another try.
 		var se *mail.SendError
 		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
 			return permanent(fmt.Errorf("smtp: %w", err))

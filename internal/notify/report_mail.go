@@ -117,29 +117,5 @@ func (n *Notifier) sendReportMail(ctx context.Context, a reportMailArgs) attempt
 			return permanent(fmt.Errorf("attach %s: %w", a.Mail.FileName, err))
 		}
 	}
-	tls, err := ParseTLSPolicy(string(c.TLS))
-	if err != nil {
-		return permanent(err)
-	}
-	opts := []mail.Option{
-		mail.WithPort(cmpOr(c.Port, 587)),
-		mail.WithTimeout(cmpOr(c.Timeout, DefaultSMTPTimeout)),
-		mail.WithTLSPortPolicy(map[TLSPolicy]mail.TLSPolicy{
-			TLSMandatory: mail.TLSMandatory, TLSOpportunistic: mail.TLSOpportunistic, TLSNone: mail.NoTLS}[tls]),
-	}
-	if c.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.Username), mail.WithPassword(c.Password))
-	}
-	client, err := mail.NewClient(c.Host, opts...)
-	if err != nil {
-		return permanent(fmt.Errorf("smtp client: %w", err))
-	}
-	if err := client.DialAndSendWithContext(ctx, m); err != nil {
-		var se *mail.SendError
-		if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
-			return permanent(fmt.Errorf("smtp: %w", err))
-		}
-		return attemptResult{err: fmt.Errorf("smtp %s:%d: %w", c.Host, cmpOr(c.Port, 587), err)}
-	}
-	return attemptResult{}
+	return n.sendSMTP(ctx, m)
 }

@@ -281,9 +281,8 @@ type IndicatorQuery struct {
 	To      time.Time // periods starting on or before this day
 }
 
-// Indicators returns the stored indicators matching q, ordered by country,
-// admin-1 area, period kind, period start and name.
-func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Value, error) {
+// conds returns q's conditions on the indicators table.
+func (q IndicatorQuery) conds() *conds {
 	c := &conds{}
 	if q.Country != "" {
 		c.add("country = ?", strings.ToUpper(q.Country))
@@ -303,6 +302,13 @@ func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Val
 	if !q.To.IsZero() {
 		c.add("period_start <= ?", dateArg(q.To))
 	}
+	return c
+}
+
+// Indicators returns the stored indicators matching q, ordered by country,
+// admin-1 area, period kind, period start and name.
+func (db *DB) Indicators(ctx context.Context, q IndicatorQuery) ([]indicator.Value, error) {
+	c := q.conds()
 	s := `SELECT country, admin1, period_kind, period_start, name, value FROM indicators` + c.where() +
 		" ORDER BY country, admin1, period_kind, period_start, name"
 	return db.queryIndicatorValues(ctx, "indicators", s, c.args)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"threshold/internal/indicator"
@@ -33,25 +32,7 @@ func (db *DB) IndicatorsAfter(ctx context.Context, q IndicatorQuery, after *Indi
 	if limit <= 0 {
 		return nil, fmt.Errorf("indicators after: limit %d is not positive", limit)
 	}
-	c := &conds{}
-	if q.Country != "" {
-		c.add("country = ?", strings.ToUpper(q.Country))
-	}
-	if q.Admin1 != nil {
-		c.add("admin1 = ?", *q.Admin1)
-	}
-	if q.Kind != "" {
-		c.add("period_kind = ?", string(q.Kind))
-	}
-	if q.Name != "" {
-		c.add("name = ?", q.Name)
-	}
-	if !q.From.IsZero() {
-		c.add("period_start >= ?", dateArg(q.From))
-	}
-	if !q.To.IsZero() {
-		c.add("period_start <= ?", dateArg(q.To))
-	}
+	c := q.conds()
 	if after != nil {
 		// A row value comparison (SQLite 3.15+, PostgreSQL) orders like
 		// the ORDER BY below, collation included, and uses the key's
