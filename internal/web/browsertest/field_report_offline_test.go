@@ -258,6 +258,18 @@ func TestFieldReportOfflineAttachment(t *testing.T) {
 	if rs := reportsOf(t, site); len(rs) != 2 || rs[0].What != "Synthetic second draft, not sent" {
 		t.Errorf("signed in again, the service holds %+v", rs)
 	}
+
+	// Signed out, the sign-in page drops the form's offline copy, which
+	// names the last user and holds their CSRF token.
+	waitTrue(b, `caches.has("threshold-report-v1")`, "the form's offline copy")
+	b.do(
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+			return err
+		}),
+		chromedp.Navigate(base+"/login"),
+	)
+	waitTrue(b, `caches.has("threshold-report-v1").then(function (h) { return !h; })`, "the offline copy to be dropped at sign-in")
 }
 
 // waitTrue waits up to 15 s for a script (or its promise) to be true.

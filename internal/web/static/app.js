@@ -22,3 +22,12 @@ document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
     }
   });
 });
+
+// The sign-in page (reached by signing out, or with an expired session):
+// the field report form's offline copy (report-sw.js keeps it in the
+// cache named there), which carries the last user's name and CSRF token,
+// is dropped. Reports waiting on the phone (IndexedDB) are kept; the form
+// is cached again at the next signed-in visit.
+if (location.pathname === "/login" && "caches" in window) {
+  caches.delete("threshold-report-v1");
+}
