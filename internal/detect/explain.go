@@ -5,6 +5,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // explainSurprise writes, for example:
@@ -133,15 +136,7 @@ func formatCount(x float64) string {
 	if x != math.Trunc(x) {
 		return strconv.FormatFloat(x, 'f', 1, 64)
 	}
-	s := strconv.FormatFloat(x, 'f', 0, 64)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return message.NewPrinter(language.English).Sprintf("%.0f", x)
 }
 
 // formatRate writes a per-period rate: two significant figures below 10

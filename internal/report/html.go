@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 //go:embed monthly.html.tmpl
@@ -58,22 +61,7 @@ func (r Monthly) Title() string {
 }
 
 // thousands formats n with commas: 1318 is "1,318".
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func thousands(n int) string { return message.NewPrinter(language.English).Sprintf("%d", n) }
 
 // change says how the month's count compares with the mean of the twelve
 // months before: "×4.2 the 12-month mean", or "none in the 12 months

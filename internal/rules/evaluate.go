@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"threshold/internal/alert"
 	"threshold/internal/event"
 	"threshold/internal/geo"
@@ -492,27 +495,11 @@ func num(v float64) string {
 	case math.IsNaN(v):
 		return "none"
 	case v == math.Trunc(v) && math.Abs(v) < 1e15:
-		return groupThousands(fmt.Sprintf("%.0f", v))
+		return message.NewPrinter(language.English).Sprintf("%.0f", v)
 	case math.Abs(v) >= 10:
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.2g", v)
-}
-
-func groupThousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // ratio formats a ratio: "9x", "2.5x".

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"threshold/internal/auth"
 	"threshold/internal/server"
 )
@@ -141,24 +144,7 @@ var funcs = template.FuncMap{
 }
 
 // formatInt writes n with thousands separators: 12345 -> "12,345".
-func formatInt(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func formatInt(n int) string { return message.NewPrinter(language.English).Sprintf("%d", n) }
 
 // formatDate writes a civil date as people read it: "30 Dec 2022".
 func formatDate(t time.Time) string {
