@@ -444,7 +444,13 @@ type deliveryArgs struct {
 func (deliveryArgs) Kind() string { return "threshold.delivery" }
 
 // InsertOpts makes deliveries unique by delivery id in every job state.
-func (deliveryArgs) InsertOpts() river.InsertOpts {
+func (deliveryArgs) InsertOpts() river.InsertOpts { return uniqueForever() }
+
+// uniqueForever is the insert options of the Notifier's jobs: its queue,
+// and unique by their arguments (which carry the job's id) in every job
+// state, so that a job enqueued again, even long after it ran, is not run
+// twice.
+func uniqueForever() river.InsertOpts {
 	return river.InsertOpts{
 		Queue: queueName,
 		UniqueOpts: river.UniqueOpts{

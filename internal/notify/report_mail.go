@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	mail "github.com/wneessen/go-mail"
 )
 
@@ -35,19 +34,7 @@ type reportMailArgs struct {
 func (reportMailArgs) Kind() string { return "threshold.report-mail" }
 
 // InsertOpts makes report emails unique by id in every job state.
-func (reportMailArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue: queueName,
-		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
-				rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
-				rivertype.JobStateRunning, rivertype.JobStateScheduled,
-			},
-		},
-	}
-}
+func (reportMailArgs) InsertOpts() river.InsertOpts { return uniqueForever() }
 
 // EnqueueReportMail queues report emails; each is durable once this
 // returns nil, and sent at least once with the Notifier's retries.
