@@ -13,7 +13,7 @@
 // once, each indicator on first use, and sliced in memory month by month.
 // An alert is raised when a rule fires for a place (its fingerprint: rule,
 // country, admin-1 area) at a month end and did not at the previous one:
-// the alert lifecycle's one alert per episode, replayed (Replay). The
+// the alert lifecycle's one alert per episode, replayed (ReplayAt). The
 // replay starts Horizon.MaxLead+1 months before the run's first month: one
 // warm-up month that only sets what was firing, then the months whose
 // alerts can warn of the first episodes.

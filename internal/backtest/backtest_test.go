@@ -179,7 +179,7 @@ func TestReplayRaisesOncePerRun(t *testing.T) {
 		"2001-05-31 r2 CAF/Ouham", // once, though it fired twice
 	}
 	for _, workers := range []int{1, 3, 8} {
-		got, err := Replay(context.Background(), day("2001-01-15"), day("2001-05-02"), workers, eval)
+		got, err := ReplayAt(context.Background(), MonthEnds(day("2001-01-15"), day("2001-05-02")), workers, eval)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestReplayRaisesOncePerRun(t *testing.T) {
 
 func TestReplayStopsOnError(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := Replay(context.Background(), day("2001-01"), day("2001-12"), 2, func(_ context.Context, asOf time.Time) ([]alert.Firing, error) {
+	_, err := ReplayAt(context.Background(), MonthEnds(day("2001-01"), day("2001-12")), 2, func(_ context.Context, asOf time.Time) ([]alert.Firing, error) {
 		if asOf.Month() == time.June {
 			return nil, boom
 		}
@@ -552,7 +552,7 @@ func TestFirstDeaths(t *testing.T) {
 func TestReplayStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Replay(ctx, day("2001-01"), day("2001-12"), 2, func(ctx context.Context, _ time.Time) ([]alert.Firing, error) {
+	_, err := ReplayAt(ctx, MonthEnds(day("2001-01"), day("2001-12")), 2, func(ctx context.Context, _ time.Time) ([]alert.Firing, error) {
 		return nil, ctx.Err()
 	})
 	if !errors.Is(err, context.Canceled) {

@@ -33,12 +33,6 @@ func (a Alert) month() time.Time { return monthStart(a.AsOf) }
 // EvalFunc evaluates rules with the data known at the end of day asOf.
 type EvalFunc func(ctx context.Context, asOf time.Time) ([]alert.Firing, error)
 
-// Replay evaluates eval at the end of every month from first's month to
-// last's month; it is ReplayAt over MonthEnds(first, last).
-func Replay(ctx context.Context, first, last time.Time, workers int, eval EvalFunc) ([]Alert, error) {
-	return ReplayAt(ctx, MonthEnds(first, last), workers, eval)
-}
-
 // ReplayAt evaluates eval at the end of each of days (ascending), up to
 // workers days at a time, and returns the alerts raised, by day, then
 // country, area and rule.
