@@ -1,13 +1,19 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"threshold/internal/ingest"
@@ -15,22 +21,60 @@ import (
 
 // eventStage is the PostgreSQL session's temporary table that a batch of
 // new events is copied into before one INSERT … SELECT moves them into
-// events. It has the columns of eventColumns with the types of events and
-// no constraint or index, and it empties itself at every commit.
+// events, when they cannot be copied into events directly. It has the
+// columns of eventColumns with the types of events and no constraint or
+// index, and it empties itself at every commit.
 const eventStage = "threshold_event_stage"
 
-// insertEventsPostgres stores new events on PostgreSQL: COPY into
-// eventStage, then a single INSERT … SELECT into events. COPY carries rows
-// in pgx's binary format without a statement per 500 rows to parse, plan
-// and bind; the INSERT keeps the unique key's ON CONFLICT, so that an event
-// another writer stored meanwhile is skipped as before (the next ingest
-// compares the two). Which rows are new, updated or unchanged was decided
-// by the caller, so the versions logic is the same for both dialects.
+// insertEventsPostgres stores new events on PostgreSQL with COPY, in its
+// binary format, encoded here (copyRowPostgres) without a value boxed per
+// field.
+//
+// The caller has decided which rows are new: none of their keys was stored
+// when it looked. So the batch is copied straight into events, under a
+// savepoint, which costs the server one pass over the rows instead of two,
+// and no speculative insertion per row. Only another writer storing one of
+// the keys since the lookup makes that COPY fail on the unique key; then
+// the savepoint is rolled back and the batch goes the old way: COPY into
+// eventStage and one INSERT … SELECT … ON CONFLICT DO NOTHING, which skips
+// the other writer's event (the next ingest compares the two), exactly as
+// before. An atomic writer, whose one transaction carries every batch of
+// the file, always goes that way: a savepoint per batch would accumulate
+// subtransactions, which slow every other session's snapshots past 64.
 func (w *fileWriter) insertEventsPostgres(ctx context.Context, tx txn, recs []*ingest.Record, ts any) error {
 	stamp, ok := ts.(time.Time)
 	if !ok {
 		return fmt.Errorf("postgres timestamp argument is %T, not time.Time", ts)
 	}
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	data := append((*buf)[:0], copyHeader...)
+	for _, r := range recs {
+		data = w.copyRowPostgres(data, r, stamp)
+	}
+	data = append(data, 0xff, 0xff) // the trailer: a row of -1 fields
+	*buf = data
+
+	if !w.atomic {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT threshold_copy`); err != nil {
+			return fmt.Errorf("insert events from line %d: %w", recs[0].Line, err)
+		}
+		err := copyPostgres(ctx, tx, "events", data)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT threshold_copy`)
+			if err != nil {
+				return fmt.Errorf("insert events from line %d: %w", recs[0].Line, err)
+			}
+			return nil
+		}
+		if !w.db.d.conflict(err) {
+			return fmt.Errorf("copy events from line %d: %w", recs[0].Line, err)
+		}
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT threshold_copy`); err != nil {
+			return fmt.Errorf("insert events from line %d: %w", recs[0].Line, err)
+		}
+	}
+
 	cols := strings.Join(eventColumns, ", ")
 	// A temporary table belongs to the session: the connection may be new
 	// to this store, so create it when missing. ON COMMIT DELETE ROWS
@@ -40,7 +84,7 @@ func (w *fileWriter) insertEventsPostgres(ctx context.Context, tx txn, recs []*i
 	if err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
-	if err := w.copyEvents(ctx, tx, eventStage, recs, stamp); err != nil {
+	if err := copyPostgres(ctx, tx, eventStage, data); err != nil {
 		return fmt.Errorf("copy events from line %d: %w", recs[0].Line, err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO events (`+cols+`) SELECT `+cols+` FROM `+eventStage+
@@ -56,46 +100,117 @@ func (w *fileWriter) insertEventsPostgres(ctx context.Context, tx txn, recs []*i
 	return nil
 }
 
-// copyEvents copies recs into table, which has eventColumns, with COPY.
-func (w *fileWriter) copyEvents(ctx context.Context, tx txn, table string, recs []*ingest.Record, ts time.Time) error {
+// copyBufs holds the buffers batches are encoded into for COPY, about
+// 300 bytes a row.
+var copyBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// copyHeader starts COPY's binary format: the signature, no flags, no
+// header extension.
+var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+// copyPostgres sends data, rows of eventColumns in COPY's binary format,
+// into table with one COPY.
+func copyPostgres(ctx context.Context, tx txn, table string, data []byte) error {
+	q := `COPY ` + pgx.Identifier{table}.Sanitize() + ` (` + strings.Join(eventColumns, ", ") + `) FROM STDIN (FORMAT binary)`
 	return tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection %T is not pgx", dc)
 		}
-		i := 0
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, eventColumns,
-			pgx.CopyFromFunc(func() ([]any, error) {
-				if i == len(recs) {
-					return nil, nil
-				}
-				r := recs[i]
-				i++
-				return w.eventValuesPostgres(r, ts), nil
-			}))
+		_, err := c.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), q)
 		return err
 	})
 }
 
-// eventValuesPostgres returns the values of eventColumns for r in the Go
-// types pgx encodes in COPY's binary format for the events columns.
-func (w *fileWriter) eventValuesPostgres(r *ingest.Record, ts time.Time) []any {
+// The epochs of PostgreSQL's binary dates (days) and timestamps
+// (microseconds): 2000-01-01 UTC, in Unix seconds.
+const postgresEpoch = 946684800
+
+// copyRowPostgres appends r as one row of eventColumns in COPY's binary
+// format: per row a field count, per field its length (-1 for NULL) and
+// its bytes, in the types of the events columns. Text goes as it is, as
+// pgx sent it before; the server checks its encoding.
+func (w *fileWriter) copyRowPostgres(b []byte, r *ingest.Record, ts time.Time) []byte {
 	e := &r.Event
-	return []any{
-		string(e.Source), e.SourceID, e.Version, e.DateStart, e.DateEnd, int32(e.DatePrecision),
-		e.Country, e.Admin1, e.Place, floatArg(e.Latitude), floatArg(e.Longitude), int32(e.GeoPrecision),
-		string(e.Category), e.SourceType, e.SourceSubType, int32(e.QuadClass), e.Actor1, e.Actor2,
-		int32Arg(e.Fatalities.Best), int32Arg(e.Fatalities.Low), int32Arg(e.Fatalities.High),
-		floatArg(e.Goldstein), floatArg(e.Tone), e.Electoral,
-		e.SourceRef, r.Hash, w.fileID, int32(r.Line), r.Offset, int32(r.Length), ts, ts,
+	b = binary.BigEndian.AppendUint16(b, uint16(len(eventColumns)))
+	b = copyText(b, string(e.Source))
+	b = copyText(b, e.SourceID)
+	b = copyText(b, e.Version)
+	b = copyDate(b, e.DateStart)
+	b = copyDate(b, e.DateEnd)
+	b = copyInt32(b, int32(e.DatePrecision))
+	b = copyText(b, e.Country)
+	b = copyText(b, e.Admin1)
+	b = copyText(b, e.Place)
+	b = copyFloat(b, e.Latitude)
+	b = copyFloat(b, e.Longitude)
+	b = copyInt32(b, int32(e.GeoPrecision))
+	b = copyText(b, string(e.Category))
+	b = copyText(b, e.SourceType)
+	b = copyText(b, e.SourceSubType)
+	b = copyInt32(b, int32(e.QuadClass))
+	b = copyText(b, e.Actor1)
+	b = copyText(b, e.Actor2)
+	b = copyIntPtr(b, e.Fatalities.Best)
+	b = copyIntPtr(b, e.Fatalities.Low)
+	b = copyIntPtr(b, e.Fatalities.High)
+	b = copyFloat(b, e.Goldstein)
+	b = copyFloat(b, e.Tone)
+	b = binary.BigEndian.AppendUint32(b, 1)
+	if e.Electoral {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
 	}
+	b = copyText(b, e.SourceRef)
+	b = copyInt64(b, r.Hash)
+	b = copyInt64(b, w.fileID)
+	b = copyInt32(b, int32(r.Line))
+	b = copyInt64(b, r.Offset)
+	b = copyInt32(b, int32(r.Length))
+	us := ts.Unix()*1_000_000 + int64(ts.Nanosecond())/1000 - postgresEpoch*1_000_000
+	b = copyInt64(b, us)    // first_ingested
+	return copyInt64(b, us) // last_changed
 }
 
-func int32Arg(n *int) any {
+func copyText(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+func copyInt32(b []byte, n int32) []byte {
+	b = binary.BigEndian.AppendUint32(b, 4)
+	return binary.BigEndian.AppendUint32(b, uint32(n))
+}
+
+func copyInt64(b []byte, n int64) []byte {
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, uint64(n))
+}
+
+func copyNull(b []byte) []byte { return binary.BigEndian.AppendUint32(b, 0xffffffff) }
+
+func copyIntPtr(b []byte, n *int) []byte {
 	if n == nil {
-		return nil
+		return copyNull(b)
 	}
-	return int32(*n)
+	return copyInt32(b, int32(*n))
+}
+
+func copyFloat(b []byte, f *float64) []byte {
+	if f == nil {
+		return copyNull(b)
+	}
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(*f))
+}
+
+// copyDate appends the civil date of t (its year, month and day) as days
+// since 2000-01-01, as pgx encodes a time.Time for a DATE column.
+func copyDate(b []byte, t time.Time) []byte {
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix()
+	b = binary.BigEndian.AppendUint32(b, 4)
+	return binary.BigEndian.AppendUint32(b, uint32(int32((day-postgresEpoch)/86400)))
 }
 
 // deferredIndexLock is the key of the transaction-level advisory lock
@@ -103,11 +218,31 @@ func int32Arg(n *int) any {
 // never race in CREATE INDEX IF NOT EXISTS.
 const deferredIndexLock = `SELECT pg_advisory_xact_lock(hashtext('threshold: events deferred indexes'))`
 
+// fileKey is the events table's foreign key to ingest_files, which a
+// first load on PostgreSQL defers with the indexes: checked row by row it
+// costs the server a query per event (a quarter of a COPY into events),
+// added back at the end it is one join over the table. fileKeyDef is its
+// definition as pg_get_constraintdef prints it.
+const (
+	fileKey    = "events_file_id_fkey"
+	fileKeyDef = "FOREIGN KEY (file_id) REFERENCES ingest_files(id)"
+)
+
 // dropDeferredIndexesPostgres is dropDeferredIndexes for PostgreSQL: it
 // drops deferredIndexes if the events table is empty and every one that
 // exists has the migrations' definition, and reports whether it did. The
 // DROP takes the events table's exclusive lock until the first batch
 // commits.
+//
+// It also drops fileKey, if it has the migrations' definition and the
+// exclusive lock on ingest_files that dropping it takes is free at once:
+// waiting for it while holding the events table could deadlock with a
+// writer that holds ingest_files and waits for events. Until the load
+// ends, events are stored without the check; buildDeferredIndexesPostgres
+// adds the key back, checking every row, so that a load that ends,
+// fails, or is killed (Open repairs it) leaves the key as it was.
+// ingest_files rows are never deleted, so no row can lose its file in
+// between.
 func dropDeferredIndexesPostgres(ctx context.Context, tx *sql.Tx) (bool, error) {
 	var empty bool
 	if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM events)`).Scan(&empty); err != nil {
@@ -130,13 +265,50 @@ func dropDeferredIndexesPostgres(ctx context.Context, tx *sql.Tx) (bool, error) 
 			return false, fmt.Errorf("drop index %s: %w", ix.name, err)
 		}
 	}
+	def, err := postgresFileKeyDef(ctx, tx)
+	if err != nil || def != fileKeyDef {
+		return true, err
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT threshold_file_key`); err != nil {
+		return false, fmt.Errorf("drop %s: %w", fileKey, err)
+	}
+	_, err = tx.ExecContext(ctx, `LOCK TABLE ingest_files IN ACCESS EXCLUSIVE MODE NOWAIT`)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `ALTER TABLE events DROP CONSTRAINT `+fileKey)
+	}
+	if err != nil {
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "55P03" { // lock_not_available: keep the key
+			return false, fmt.Errorf("drop %s: %w", fileKey, err)
+		}
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT threshold_file_key`); err != nil {
+			return false, fmt.Errorf("drop %s: %w", fileKey, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT threshold_file_key`); err != nil {
+		return false, fmt.Errorf("drop %s: %w", fileKey, err)
+	}
 	return true, nil
 }
 
 // buildDeferredIndexesPostgres builds those of deferredIndexes that are
-// missing. With none missing it takes no lock.
+// missing, and adds fileKey back if it is missing: ADD CONSTRAINT checks
+// every stored row in one query, and fails, leaving it missing, if one
+// had no file. With nothing missing it takes no lock.
 func buildDeferredIndexesPostgres(ctx context.Context, tx *sql.Tx) error {
 	locked := false
+	lock := func() error {
+		if locked {
+			return nil
+		}
+		locked = true
+		for _, q := range []string{deferredIndexLock, `SET LOCAL maintenance_work_mem = '256MB'`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, ix := range deferredIndexes {
 		def, err := postgresIndexDef(ctx, tx, ix.name)
 		if err != nil {
@@ -145,19 +317,41 @@ func buildDeferredIndexesPostgres(ctx context.Context, tx *sql.Tx) error {
 		if def != "" {
 			continue
 		}
-		if !locked {
-			for _, q := range []string{deferredIndexLock, `SET LOCAL maintenance_work_mem = '256MB'`} {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("build index %s: %w", ix.name, err)
-				}
-			}
-			locked = true
+		if err := lock(); err != nil {
+			return fmt.Errorf("build index %s: %w", ix.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+ix.name+` ON `+ix.on); err != nil {
 			return fmt.Errorf("build index %s: %w", ix.name, err)
 		}
 	}
+	def, err := postgresFileKeyDef(ctx, tx)
+	if err != nil || def != "" {
+		return err
+	}
+	if err := lock(); err != nil {
+		return fmt.Errorf("add %s: %w", fileKey, err)
+	}
+	// Another writer may have added it while this one waited for the lock.
+	if def, err = postgresFileKeyDef(ctx, tx); err != nil || def != "" {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE events ADD CONSTRAINT `+fileKey+
+		` FOREIGN KEY (file_id) REFERENCES ingest_files (id)`); err != nil {
+		return fmt.Errorf("add %s: %w", fileKey, err)
+	}
 	return nil
+}
+
+// postgresFileKeyDef returns the definition of fileKey on the search
+// path's events table, or "" if there is none (or no events table).
+func postgresFileKeyDef(ctx context.Context, tx *sql.Tx) (string, error) {
+	var def sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+		WHERE c.conrelid = to_regclass('events') AND c.conname = $1`, fileKey).Scan(&def)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read %s: %w", fileKey, err)
+	}
+	return def.String, nil
 }
 
 // postgresIndexDef returns the definition of the index name in the
@@ -204,9 +398,10 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, tx *sql.Tx) error {
 	return buildDeferredIndexesPostgres(ctx, tx)
 }
 
-// repairIndexesPostgres builds the deferred indexes a first load killed
-// before its end left missing, as openSQLite's repairIndexes does. With
-// them present, or no events table yet, it only reads the catalog.
+// repairIndexesPostgres builds the deferred indexes, and adds the foreign
+// key, that a first load killed before its end left missing, as
+// openSQLite's repairIndexes does. With them present, or no events table
+// yet, it only reads the catalog.
 func (db *DB) repairIndexesPostgres(ctx context.Context) error {
 	missing := false
 	for _, ix := range deferredIndexes {
@@ -217,6 +412,13 @@ func (db *DB) repairIndexesPostgres(ctx context.Context) error {
 		}
 		if missing {
 			break
+		}
+	}
+	if !missing {
+		err := db.write.QueryRowContext(ctx, `SELECT to_regclass('events') IS NOT NULL AND NOT EXISTS (
+			SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('events') AND conname = $1)`, fileKey).Scan(&missing)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", fileKey, err)
 		}
 	}
 	if !missing {

@@ -3,9 +3,12 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
+	"threshold/internal/event"
 	"threshold/internal/ingest"
 	"threshold/internal/store"
 	"threshold/internal/storetest"
@@ -49,6 +52,33 @@ func postgresEventIndexes(t *testing.T, url string) []string {
 	return got
 }
 
+// postgresFileKey returns the definition of the events table's foreign
+// key to ingest_files and whether it is validated, or "" if it has none.
+func postgresFileKey(t *testing.T, url string) string {
+	t.Helper()
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var def string
+	var valid bool
+	err = raw.QueryRow(`SELECT pg_get_constraintdef(oid), convalidated FROM pg_constraint
+		WHERE conrelid = to_regclass('events') AND contype = 'f'`).Scan(&def, &valid)
+	if err == sql.ErrNoRows {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !valid {
+		def += " NOT VALID"
+	}
+	return def
+}
+
+const wantFileKey = "FOREIGN KEY (file_id) REFERENCES ingest_files(id)"
+
 func TestPostgresFirstLoadDefersIndexes(t *testing.T) {
 	ctx := context.Background()
 	db, url := storetest.Postgres(t)
@@ -68,11 +98,17 @@ func TestPostgresFirstLoadDefersIndexes(t *testing.T) {
 	if got := postgresEventIndexes(t, url); len(got) != 0 {
 		t.Errorf("indexes during a first load = %q, want none", got)
 	}
+	if got := postgresFileKey(t, url); got != "" {
+		t.Errorf("foreign key during a first load = %q, want none", got)
+	}
 	if err := w.Finish(ctx, total); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	if got := postgresEventIndexes(t, url); !slices.Equal(got, wantPostgresIndexes) {
 		t.Errorf("indexes after Finish = %q, want %q", got, wantPostgresIndexes)
+	}
+	if got := postgresFileKey(t, url); got != wantFileKey {
+		t.Errorf("foreign key after Finish = %q, want %q", got, wantFileKey)
 	}
 	if want := (ingest.Counts{Read: 30, Inserted: 30}); total != want {
 		t.Errorf("counts = %+v, want %+v", total, want)
@@ -106,6 +142,9 @@ func TestPostgresKilledFirstLoadIndexesComeBack(t *testing.T) {
 	if got := postgresEventIndexes(t, url); len(got) != 0 {
 		t.Fatalf("indexes after a first batch = %q, want none", got)
 	}
+	if got := postgresFileKey(t, url); got != "" {
+		t.Fatalf("foreign key after a first batch = %q, want none", got)
+	}
 	db2, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -113,6 +152,9 @@ func TestPostgresKilledFirstLoadIndexesComeBack(t *testing.T) {
 	defer db2.Close()
 	if got := postgresEventIndexes(t, url); !slices.Equal(got, wantPostgresIndexes) {
 		t.Errorf("indexes after Open = %q, want %q", got, wantPostgresIndexes)
+	}
+	if got := postgresFileKey(t, url); got != wantFileKey {
+		t.Errorf("foreign key after Open = %q, want %q", got, wantFileKey)
 	}
 	w2 := beginFile(t, db2, "a.csv")
 	defer w2.Close()
@@ -157,7 +199,125 @@ func TestPostgresAtomicFirstLoadRollsBackTheDrop(t *testing.T) {
 	if got := postgresEventIndexes(t, url); !slices.Equal(got, wantPostgresIndexes) {
 		t.Errorf("indexes after a rolled-back atomic load = %q, want %q", got, wantPostgresIndexes)
 	}
+	if got := postgresFileKey(t, url); got != wantFileKey {
+		t.Errorf("foreign key after a rolled-back atomic load = %q, want %q", got, wantFileKey)
+	}
 	if n, err := db.CountEvents(ctx); err != nil || n != 0 {
 		t.Errorf("CountEvents = %d, %v; want 0", n, err)
+	}
+}
+
+// A writer that found the source empty copies rows it has not seen
+// straight into events. When another writer stored some of those keys
+// since, the COPY fails on the unique key and the batch goes through the
+// staging table instead, which skips them: no error, no duplicate, and the
+// other writer's events stay as it stored them.
+func TestPostgresCopyFallsBackWhenAnotherWriterStoredTheKeys(t *testing.T) {
+	ctx := context.Background()
+	db, url := storetest.Postgres(t)
+	w1 := beginFile(t, db, "a.csv")
+	defer w1.Close()
+	if _, err := w1.Write(ctx, eventsBatch(0, 10)); err != nil { // w1 finds the source empty
+		t.Fatalf("Write: %v", err)
+	}
+	w2 := beginFile(t, db, "b.csv")
+	defer w2.Close()
+	if _, err := w2.Write(ctx, eventsBatch(10, 10)); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	b := eventsBatch(10, 20) // keys 10..19 are w2's, 20..29 new
+	for i := range b.Records {
+		b.Records[i].Hash += 1000 // another version, which w1 does not compare
+	}
+	c, err := w1.Write(ctx, b)
+	if err != nil {
+		t.Fatalf("Write of keys another writer stored: %v", err)
+	}
+	if want := (ingest.Counts{Read: 20, Inserted: 20}); c != want {
+		t.Errorf("counts = %+v, want %+v (as ON CONFLICT DO NOTHING reported them)", c, want)
+	}
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n, fromB, dup int
+	err = raw.QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE f.name = 'b.csv' AND e.source_id::int BETWEEN 10 AND 19),
+		COUNT(*) - COUNT(DISTINCT (e.source, e.source_id)) FROM events e JOIN ingest_files f ON f.id = e.file_id`).Scan(&n, &fromB, &dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 30 || fromB != 10 || dup != 0 {
+		t.Errorf("events = %d, of b.csv %d, duplicates %d; want 30, 10, 0", n, fromB, dup)
+	}
+}
+
+// The batch is encoded here in COPY's binary format: every column must
+// read back as it was given, NULLs, dates before 2000, negative numbers,
+// booleans and non-ASCII text included.
+func TestPostgresCopyEncodesEveryColumn(t *testing.T) {
+	ctx := context.Background()
+	db, url := storetest.Postgres(t)
+	f := func(v float64) *float64 { return &v }
+	n := func(v int) *int { return &v }
+	full := event.Event{
+		Source: event.UCDPGED, SourceID: "1", Version: "23.1",
+		DateStart: time.Date(1989, 1, 2, 0, 0, 0, 0, time.UTC), DateEnd: time.Date(2031, 12, 31, 0, 0, 0, 0, time.UTC),
+		DatePrecision: event.Day, Country: "CIV", Admin1: "Lagunes", Place: "Abidjan – Yopougon, «Ébrié»",
+		Latitude: f(-5.3364), Longitude: f(-4.0267), GeoPrecision: 2, Category: event.Battle,
+		SourceType: "1", SourceSubType: "x", QuadClass: 4, Actor1: "A", Actor2: "B",
+		Fatalities: event.Fatalities{Best: n(-1), Low: n(0), High: n(2147483647)},
+		Goldstein:  f(-10), Tone: f(3.25e-7), Electoral: true, SourceRef: "ref",
+	}
+	bare := event.Event{Source: event.UCDPGED, SourceID: "2", DateStart: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		DateEnd: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), DatePrecision: event.Day, Country: "MEX", Category: event.Battle}
+	b := &ingest.Batch{Block: ingest.Block{Offset: 0, Length: 2, Data: gzipBytes([]byte("ab"))}, Records: []ingest.Record{
+		{Line: 2, Offset: 0, Length: 1, Hash: -9223372036854775808, Event: full},
+		{Line: 3, Offset: 1, Length: 1, Hash: 9223372036854775807, Event: bare},
+	}}
+	stamp := time.Date(2026, 11, 26, 6, 55, 1, 123456000, time.UTC)
+	w, err := db.BeginFile(ctx, ingest.FileInfo{Name: "a.csv", SHA256: "sha", Format: "test", Separator: ","},
+		ingest.WriteOptions{Now: func() time.Time { return stamp }})
+	if err != nil {
+		t.Fatalf("BeginFile: %v", err)
+	}
+	defer w.Close()
+	if _, err := w.Write(ctx, b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT concat_ws('|', source, source_id, source_version, date_start, date_end, date_precision,
+		country, admin1, place, coalesce(latitude::text, 'NULL'), coalesce(longitude::text, 'NULL'), geo_precision, category,
+		source_type, source_subtype, quad_class, actor1, actor2, coalesce(fatalities_best::text, 'NULL'),
+		coalesce(fatalities_low::text, 'NULL'), coalesce(fatalities_high::text, 'NULL'), coalesce(goldstein::text, 'NULL'),
+		coalesce(tone::text, 'NULL'), electoral, source_ref, raw_hash, line, raw_offset, raw_length,
+		first_ingested AT TIME ZONE 'UTC', last_changed AT TIME ZONE 'UTC') FROM events ORDER BY source_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("ucdp-ged|1|23.1|1989-01-02|2031-12-31|%d|CIV|Lagunes|Abidjan – Yopougon, «Ébrié»|-5.3364|-4.0267|2|%s|1|x|4|A|B|-1|0|2147483647|-10|3.25e-07|t|ref|-9223372036854775808|2|0|1|2026-11-26 06:55:01.123456|2026-11-26 06:55:01.123456",
+			event.Day, event.Battle),
+		fmt.Sprintf("ucdp-ged|2||2000-01-01|2000-01-01|%d|MEX|||NULL|NULL|0|%s|||0|||NULL|NULL|NULL|NULL|NULL|f||9223372036854775807|3|1|1|2026-11-26 06:55:01.123456|2026-11-26 06:55:01.123456",
+			event.Day, event.Battle),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("stored rows:\n%s\nwant:\n%s", got, want)
 	}
 }
