@@ -56,6 +56,9 @@ type BacktestOptions struct {
 	// at the origin whose forecasts calibrate the ensemble (0: every
 	// earlier origin's).
 	CalibrationWindow int
+	// Ensemble is how the ensemble combines and calibrates the learners
+	// (zero: DefaultEnsemble).
+	Ensemble EnsembleConfig
 	// Replicates and Seed drive the bootstrap intervals.
 	Replicates int
 	Seed       uint64
@@ -131,9 +134,9 @@ type example struct {
 //     not; conflict: a conflict in the ten years before or not);
 //   - logit: L2-regularised logistic regression on standardised features;
 //   - gbt: gradient-boosted trees;
-//   - ensemble: the mean of logit and gbt, Platt-calibrated on the
-//     out-of-sample forecasts of the earlier origins whose outcomes were
-//     known at T-H;
+//   - ensemble: logit and gbt combined and calibrated by opts.Ensemble
+//     (FitEnsemble), fitted on the out-of-sample forecasts of the earlier
+//     origins whose outcomes were known at T-H;
 //   - ewp (mass-killing-onset only): the Early Warning Project's published
 //     forecast (risk_prev at horizon 1, risk_two_years_prior at 2), and
 //     only the country-years it covers are scored (if it covers none of
@@ -160,6 +163,9 @@ func Backtest(ctx context.Context, r panel.Reader, opts BacktestOptions) (*Repor
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Ensemble.Method == "" {
+		opts.Ensemble = DefaultEnsemble
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -258,11 +264,10 @@ func Backtest(ctx context.Context, r panel.Reader, opts BacktestOptions) (*Repor
 		return nil, nil, err
 	}
 
-	// Phase 2: the ensemble, calibrated on earlier origins' forecasts.
+	// Phase 2: the ensemble, fitted on earlier origins' forecasts.
 	var (
-		calP, calY []float64 // raw ensemble forecasts and outcomes, by outcome year
-		calYear    []int
-		seconds    float64
+		cal     []CalPoint // both learners' forecasts and outcomes, by outcome year
+		seconds float64
 	)
 	for k, T := range years {
 		res := &results[k]
@@ -270,30 +275,22 @@ func Backtest(ctx context.Context, r panel.Reader, opts BacktestOptions) (*Repor
 			return nil, nil, fmt.Errorf("backtest: %d: %w", T, res.err)
 		}
 		seconds += res.seconds
-		raw := make([]float64, len(res.test))
-		for i := range raw {
-			raw[i] = (res.p[ModelLogit][i] + res.p[ModelGBT][i]) / 2
-		}
 		// Forecasts of outcome years up to T-H: known when T is forecast.
-		var cp, cy []float64
-		for i, y := range calYear {
-			if y <= T-h && (opts.CalibrationWindow == 0 || y > T-h-opts.CalibrationWindow) {
-				cp, cy = append(cp, calP[i]), append(cy, calY[i])
+		var pts []CalPoint
+		for _, c := range cal {
+			if y := int(c.Period); y <= T-h && (opts.CalibrationWindow == 0 || y > T-h-opts.CalibrationWindow) {
+				pts = append(pts, c)
 			}
 		}
-		ens := slices.Clone(raw)
-		if events(cy) > 0 {
-			c, err := FitPlatt(cp, cy)
-			if err != nil {
-				return nil, nil, fmt.Errorf("backtest: %d: %w", T, err)
-			}
-			for i, p := range raw {
-				ens[i] = c.Apply(p)
-			}
+		ens, err := FitEnsemble(pts, float64(T-h), opts.Ensemble)
+		if err != nil {
+			return nil, nil, fmt.Errorf("backtest: %d: %w", T, err)
 		}
-		res.p[ModelEnsemble] = ens
+		res.p[ModelEnsemble] = make([]float64, len(res.test))
 		for i, e := range res.test {
-			calP, calY, calYear = append(calP, raw[i]), append(calY, float64(e.o.Value)), append(calYear, T)
+			pl, pg := res.p[ModelLogit][i], res.p[ModelGBT][i]
+			res.p[ModelEnsemble][i] = ens.Apply(pl, pg)
+			cal = append(cal, CalPoint{Logit: pl, GBT: pg, Y: float64(e.o.Value), Period: float64(T)})
 		}
 	}
 

@@ -47,12 +47,15 @@ type MonthlyBacktestOptions struct {
 	// at a block's origin whose forecasts calibrate its ensemble (0: every
 	// earlier block's).
 	CalibrationWindow int
-	Lambda            float64   // logit and Poisson L2 penalty (0: DefaultLambda)
-	GBT               GBTConfig // zero: DefaultGBT
-	Replicates        int
-	Seed              uint64
-	Workers           int // blocks fitted at once (0: GOMAXPROCS)
-	Log               *slog.Logger
+	// Ensemble is how the ensemble combines and calibrates the learners
+	// (zero: DefaultEnsemble).
+	Ensemble   EnsembleConfig
+	Lambda     float64   // logit and Poisson L2 penalty (0: DefaultLambda)
+	GBT        GBTConfig // zero: DefaultGBT
+	Replicates int
+	Seed       uint64
+	Workers    int // blocks fitted at once (0: GOMAXPROCS)
+	Log        *slog.Logger
 }
 
 // CountScore is one fatalities model's scores.
@@ -142,11 +145,12 @@ type mrow struct {
 // base-rate, unit-history (the place's own rate shrunk toward the base
 // rate with UnitHistoryPrior months), persistence (the training rate among
 // rows in the same state at the origin: for active, active at t; for
-// onset, any death in the 12 months to t), logit, gbt and ensemble (their
-// mean, Platt-calibrated on earlier blocks' forecasts of outcomes known
-// at the block's origin). fatalities has base-rate (the empirical
-// distribution of all training outcomes), unit-history (of the place's),
-// persistence (a point mass at month t's count) and nb-glm.
+// onset, any death in the 12 months to t), logit, gbt and ensemble (the
+// two combined and calibrated by opts.Ensemble, fitted on earlier blocks'
+// forecasts of outcomes known at the block's origin). fatalities has
+// base-rate (the empirical distribution of all training outcomes),
+// unit-history (of the place's), persistence (a point mass at month t's
+// count) and nb-glm.
 func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktestOptions) (*MonthlyResult, error) {
 	h := opts.Horizon
 	if h < 1 || h > 6 {
@@ -175,6 +179,9 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	}
 	if opts.GBT.Trees == 0 {
 		opts.GBT = DefaultGBT
+	}
+	if opts.Ensemble.Method == "" {
+		opts.Ensemble = DefaultEnsemble
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -323,36 +330,30 @@ type block struct {
 	err        error
 }
 
-// scoreMonthlyBinary adds the ensemble, calibrated block by block on the
+// scoreMonthlyBinary adds the ensemble, fitted block by block on the
 // earlier blocks' forecasts of outcomes known at the block's origin, and
 // scores the months from on.
 func scoreMonthlyBinary(res *MonthlyResult, mp *MonthlyPanel, rows []mrow, blocks []*block, from, h int, opts MonthlyBacktestOptions) error {
-	var calP, calY []float64
+	var cal []CalPoint
 	var calT []int
+	years := func(month int) float64 { return float64(month) / 12 }
 	for _, bl := range blocks {
-		raw := make([]float64, len(bl.test))
-		for k := range raw {
-			raw[k] = (bl.p[ModelLogit][k] + bl.p[ModelGBT][k]) / 2
-		}
-		var cp, cy []float64
+		var pts []CalPoint
 		for i, T := range calT {
 			if T <= bl.start-h && (opts.CalibrationWindow == 0 || T > bl.start-h-opts.CalibrationWindow) {
-				cp, cy = append(cp, calP[i]), append(cy, calY[i])
+				pts = append(pts, cal[i])
 			}
 		}
-		ens := slices.Clone(raw)
-		if events(cy) > 0 {
-			c, err := FitPlatt(cp, cy)
-			if err != nil {
-				return fmt.Errorf("monthly backtest: calibration: %w", err)
-			}
-			for k, p := range raw {
-				ens[k] = c.Apply(p)
-			}
+		ens, err := FitEnsemble(pts, years(bl.start-h), opts.Ensemble)
+		if err != nil {
+			return fmt.Errorf("monthly backtest: ensemble: %w", err)
 		}
-		bl.p[ModelEnsemble] = ens
+		bl.p[ModelEnsemble] = make([]float64, len(bl.test))
 		for k, i := range bl.test {
-			calP, calY, calT = append(calP, raw[k]), append(calY, rows[i].y), append(calT, rows[i].t+h)
+			pl, pg := bl.p[ModelLogit][k], bl.p[ModelGBT][k]
+			bl.p[ModelEnsemble][k] = ens.Apply(pl, pg)
+			T := rows[i].t + h
+			cal, calT = append(cal, CalPoint{Logit: pl, GBT: pg, Y: rows[i].y, Period: years(T)}), append(calT, T)
 		}
 	}
 	models := []string{ModelBaseRate, ModelUnitHistory, ModelPersistence, ModelLogit, ModelGBT, ModelEnsemble}

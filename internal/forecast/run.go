@@ -10,10 +10,10 @@ import (
 )
 
 // MonthlyModelVersion names the production monthly models: the features
-// of MonthlyPanel.Row, logit and gbt at the backtest's defaults, their
-// mean Platt-calibrated (active, onset), and lognormal (fatalities). Change
+// of MonthlyPanel.Row, logit and gbt at the backtest's defaults, combined
+// by DefaultEnsemble (active, onset), and lognormal (fatalities). Change
 // it whenever any of them changes.
-const MonthlyModelVersion = "monthly-1"
+const MonthlyModelVersion = "monthly-2"
 
 // Factor is one contribution to a forecast, in plain language.
 type Factor struct {
@@ -124,6 +124,9 @@ type RunOptions struct {
 	Lambda   float64
 	GBT      GBTConfig
 	MaxTrain int // as MonthlyBacktestOptions
+	// Ensemble combines and calibrates the learners, as in the backtest
+	// (zero: DefaultEnsemble).
+	Ensemble EnsembleConfig
 	Seed     uint64
 	Factors  int       // top factors kept per forecast (0: 5)
 	Now      time.Time // the CreatedAt stamp
@@ -132,10 +135,11 @@ type RunOptions struct {
 // MonthlyRun forecasts target for every place of mp, for each horizon h,
 // the month h after the panel's last (the data cut-off), with the
 // production models. For active and onset: logit and gbt fitted on every
-// row whose outcome is known at the cut-off, their mean Platt-calibrated
-// on the out-of-sample forecasts, by models fitted 12 months earlier, of
-// the known outcome months of the last 12 whose origins are no earlier
-// than those models' cut-off. For fatalities: lognormal, the better
+// row whose outcome is known at the cut-off, combined and calibrated as
+// in the backtest (opts.Ensemble, FitEnsemble) on the out-of-sample
+// forecasts, by models fitted 12 months earlier, of the known outcome
+// months of the last 12 whose origins are no earlier than those models'
+// cut-off. For fatalities: lognormal, the better
 // of the two count models in the backtest. Onset is
 // forecast only for places at risk. Factors come from the logit (the
 // log1p ridge regression for fatalities): the largest coefficient × (value −
@@ -151,6 +155,9 @@ func MonthlyRun(ctx context.Context, mp *MonthlyPanel, opts RunOptions) ([]Forec
 	}
 	if opts.GBT.Trees == 0 {
 		opts.GBT = DefaultGBT
+	}
+	if opts.Ensemble.Method == "" {
+		opts.Ensemble = DefaultEnsemble
 	}
 	last := mp.Months - 1
 	cutoff := mp.Month(last).AddDate(0, 1, -1)
@@ -269,7 +276,7 @@ func runHorizon(mp *MonthlyPanel, opts RunOptions, h, last int, names []string) 
 	offset := math.Log(rate)
 	// Calibration: models fitted on outcomes known 12 months before the
 	// cut-off forecast the last 12 known months.
-	var platt *Platt
+	ens := Ensemble{Config: opts.Ensemble, B: 1} // uncalibrated without earlier forecasts
 	if len(early) > 0 && len(recent) > 0 {
 		sub := slices.Clone(rows)
 		for i := range sub {
@@ -286,17 +293,12 @@ func runHorizon(mp *MonthlyPanel, opts RunOptions, h, last int, names []string) 
 		}
 		p, err := fitMonthlyBinary(sub, train, recent, offset, mopts)
 		if err == nil {
-			var cp, cy []float64
+			var pts []CalPoint
 			for k, i := range recent {
-				cp = append(cp, (p[ModelLogit][k]+p[ModelGBT][k])/2)
-				cy = append(cy, rows[i].y)
+				pts = append(pts, CalPoint{Logit: p[ModelLogit][k], GBT: p[ModelGBT][k], Y: rows[i].y, Period: float64(rows[i].t+h) / 12})
 			}
-			if events(cy) > 0 {
-				c, err := FitPlatt(cp, cy)
-				if err != nil {
-					return nil, err
-				}
-				platt = &c
+			if ens, err = FitEnsemble(pts, float64(last)/12, opts.Ensemble); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -310,10 +312,7 @@ func runHorizon(mp *MonthlyPanel, opts RunOptions, h, last int, names []string) 
 	}
 	for k, i := range test {
 		x := xtest[k]
-		p := (sigmoid(logit(clampP(lg.Predict(x)))+offset) + sigmoid(logit(clampP(gb.Predict(x)))+offset)) / 2
-		if platt != nil {
-			p = platt.Apply(p)
-		}
+		p := ens.Apply(sigmoid(logit(clampP(lg.Predict(x)))+offset), sigmoid(logit(clampP(gb.Predict(x)))+offset))
 		f := base(i)
 		f.Model, f.Probability = ModelEnsemble, p
 		f.Factors = factors(names, lg.Coef, means, x, rows[i].x, opts.Factors, "raises risk", "lowers risk")

@@ -169,7 +169,7 @@ func TestForecastPages(t *testing.T) {
 	}{
 		{"map layer", auth.Analyst, "/?layer=forecast&target=active", []string{
 			"Forecast probability of active next month",
-			"model monthly-1; data cut-off 31 Dec 2022",
+			"model " + forecast.MonthlyModelVersion + "; data cut-off 31 Dec 2022",
 			fmt.Sprintf(`<a href="/countries/CAF" class="%s"><title>Central African Republic: %s probability, Jan 2023</title>`,
 				probClass(next.Probability), pct(next.Probability)),
 			`<option value="active" selected>active</option>`,
@@ -186,7 +186,7 @@ func TestForecastPages(t *testing.T) {
 		}, []string{"Forecast probability"}},
 		{"country page", auth.PartnerViewer, "/countries/CAF", []string{
 			`<h2 id="forecast-title">Forecasts</h2>`,
-			"data cut-off 31 Dec 2022, model ensemble (monthly-1)",
+			"data cut-off 31 Dec 2022, model ensemble (" + forecast.MonthlyModelVersion + ")",
 			"<li>" + htmlEscape(factor.Text) + "</li>",
 			"80% interval",
 			`id="forecast-areas"`,
