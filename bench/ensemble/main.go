@@ -13,8 +13,10 @@
 //
 // Each FILE:H is a predictions file and its horizon. It prints each
 // candidate's log loss, Brier score, AUROC, AUPR and calibration slope on
-// the scored periods, then, over the files, the mean ratio of each
-// candidate's log loss and Brier score to the first candidate's.
+// the scored periods (with -replicates, its log loss difference to the
+// first candidate with a bootstrap interval over rows; with -coef, each
+// block's fitted coefficients), then, over the files, the mean ratio of
+// each candidate's log loss and Brier score to the first candidate's.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -43,6 +46,9 @@ func main() {
 	scoreFrom := flag.String("score-from", "", "first outcome period scored (YYYY or YYYY-MM)")
 	scoreTo := flag.String("score-to", "", "last outcome period scored")
 	poolFrom := flag.String("pool-from", "", "first outcome period whose forecasts may calibrate")
+	replicates := flag.Int("replicates", 0, "bootstrap replicates of each candidate's log loss difference to the first")
+	coef := flag.Bool("coef", false, "print each block's fitted coefficients")
+	groups := flag.String("sharpness", "", "instead, for each comma-separated period range FROM:TO, print the spread (standard deviation) of each learner's log odds and of their mean, and their calibration slopes")
 	cands := flag.String("candidates", strings.Join(defaultCandidates, ";"), "ensembles to compare, ';'-separated (the first is the reference)")
 	flag.Parse()
 	var cfgs []forecast.EnsembleConfig
@@ -54,7 +60,10 @@ func main() {
 		cfgs = append(cfgs, c)
 	}
 	monthly := strings.Contains(*scoreFrom, "-")
-	from, to, pool := period(*scoreFrom), period(*scoreTo), period(*poolFrom)
+	var from, to, pool int
+	if *groups == "" {
+		from, to, pool = period(*scoreFrom), period(*scoreTo), period(*poolFrom)
+	}
 	ratioLL, ratioBr := make([]float64, len(cfgs)), make([]float64, len(cfgs))
 	for _, arg := range flag.Args() {
 		file, hs, ok := strings.Cut(arg, ":")
@@ -67,25 +76,45 @@ func main() {
 			log.Fatal(err)
 		}
 		fmt.Printf("\n%s (horizon %d)\n", file, h)
-		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "candidate\tlog loss\tBrier\tAUROC\tAUPR\tslope\t")
-		var refLL, refBr float64
+		if *groups != "" {
+			sharpness(rows, *groups)
+			continue
+		}
+		names := make([]string, len(cfgs))
+		probs := map[string][]float64{}
+		var y []float64
+		var pairs [][2]string
 		for c, cfg := range cfgs {
-			probs, y, err := replay(rows, cfg, h, monthly, from, to, pool)
+			names[c] = cfg.String()
+			var fits []fit
+			probs[names[c]], y, fits, err = replay(rows, cfg, h, monthly, from, to, pool)
 			if err != nil {
 				log.Fatalf("%s: %s: %v", file, cfg, err)
 			}
-			sc, _, err := forecast.ScoreModels([]string{"e"}, map[string][]float64{"e": probs}, y, forecast.ScoreOptions{})
-			if err != nil {
-				log.Fatal(err)
+			if c > 0 {
+				pairs = append(pairs, [2]string{names[c], names[0]})
 			}
-			s := sc[0]
-			if c == 0 {
-				refLL, refBr = s.LogLoss.Value, s.Brier.Value
+			if *coef {
+				for _, f := range fits {
+					fmt.Printf("  %s block %d: %d calibration forecasts; A %.3f, B %.3f, C %.3f\n", cfg, f.block, f.n, f.e.A, f.e.B, f.e.C)
+				}
 			}
-			ratioLL[c] += s.LogLoss.Value / refLL / float64(flag.NArg())
-			ratioBr[c] += s.Brier.Value / refBr / float64(flag.NArg())
-			fmt.Fprintf(tw, "%s\t%.5f\t%.6f\t%.3f\t%.3f\t%.2f\t\n", cfg, s.LogLoss.Value, s.Brier.Value, s.AUROC.Value, s.AUPR.Value, s.CalibrationSlope.Value)
+		}
+		scores, diffs, err := forecast.ScoreModels(names, probs, y, forecast.ScoreOptions{Replicates: *replicates, Seed: 1, Pairs: pairs})
+		if err != nil {
+			log.Fatal(err)
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "candidate\tlog loss\tBrier\tAUROC\tAUPR\tslope\tlog loss - first\t")
+		for c, s := range scores {
+			ratioLL[c] += s.LogLoss.Value / scores[0].LogLoss.Value / float64(flag.NArg())
+			ratioBr[c] += s.Brier.Value / scores[0].Brier.Value / float64(flag.NArg())
+			d := ""
+			if c > 0 && *replicates > 0 {
+				iv := diffs[c-1].LogLoss
+				d = fmt.Sprintf("%+.5f [%+.5f, %+.5f]", iv.Value, iv.Lo, iv.Hi)
+			}
+			fmt.Fprintf(tw, "%s\t%.5f\t%.6f\t%.3f\t%.3f\t%.2f\t%s\t\n", names[c], s.LogLoss.Value, s.Brier.Value, s.AUROC.Value, s.AUPR.Value, s.CalibrationSlope.Value, d)
 		}
 		tw.Flush()
 	}
@@ -177,9 +206,67 @@ func read(file string) ([]row, error) {
 	return out, nil
 }
 
+// sharpness prints, for each period range of spec, each learner's and
+// their mean's log odds spread and calibration slope.
+func sharpness(rows []row, spec string) {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "periods\tn\tevents\tsd logit\tsd gbt\tsd mean\tslope logit\tslope gbt\tslope mean\t")
+	for _, g := range strings.Split(spec, ",") {
+		a, b, ok := strings.Cut(g, ":")
+		if !ok {
+			log.Fatalf("-sharpness %q: want FROM:TO ranges", spec)
+		}
+		from, to := period(a), period(b)
+		probs := map[string][]float64{}
+		var y []float64
+		var l1, l2, u []float64
+		for _, r := range rows {
+			if r.period < from || r.period > to {
+				continue
+			}
+			x1, x2 := logOdds(r.pl), logOdds(r.pg)
+			l1, l2, u = append(l1, x1), append(l2, x2), append(u, (x1+x2)/2)
+			probs["logit"] = append(probs["logit"], r.pl)
+			probs["gbt"] = append(probs["gbt"], r.pg)
+			probs["mean"] = append(probs["mean"], 1/(1+math.Exp(-(x1+x2)/2)))
+			y = append(y, r.y)
+		}
+		sc, _, err := forecast.ScoreModels([]string{"logit", "gbt", "mean"}, probs, y, forecast.ScoreOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", g, len(y), sc[0].Events, sd(l1), sd(l2), sd(u),
+			sc[0].CalibrationSlope.Value, sc[1].CalibrationSlope.Value, sc[2].CalibrationSlope.Value)
+	}
+	tw.Flush()
+}
+
+func logOdds(p float64) float64 {
+	p = math.Min(math.Max(p, 1e-6), 1-1e-6)
+	return math.Log(p / (1 - p))
+}
+
+func sd(v []float64) float64 {
+	m, s := 0.0, 0.0
+	for _, x := range v {
+		m += x / float64(len(v))
+	}
+	for _, x := range v {
+		s += (x - m) * (x - m) / float64(len(v))
+	}
+	return math.Sqrt(s)
+}
+
+// fit is one block's fitted ensemble and the number of forecasts it was
+// fitted on.
+type fit struct {
+	block, n int
+	e        forecast.Ensemble
+}
+
 // replay forecasts the scored rows block by block with cfg fitted on the
 // pool known at each block's origin.
-func replay(rows []row, cfg forecast.EnsembleConfig, h int, monthly bool, from, to, pool int) (probs, y []float64, err error) {
+func replay(rows []row, cfg forecast.EnsembleConfig, h int, monthly bool, from, to, pool int) (probs, y []float64, fits []fit, err error) {
 	blockOf := func(p int) int {
 		if monthly {
 			return p - p%12
@@ -192,13 +279,13 @@ func replay(rows []row, cfg forecast.EnsembleConfig, h int, monthly bool, from, 
 		}
 		return float64(p)
 	}
-	fits := map[int]forecast.Ensemble{}
+	byBlock := map[int]forecast.Ensemble{}
 	for _, r := range rows {
 		if r.period < from || r.period > to {
 			continue
 		}
 		b := blockOf(r.period)
-		e, ok := fits[b]
+		e, ok := byBlock[b]
 		if !ok {
 			var pts []forecast.CalPoint
 			for _, q := range rows {
@@ -207,11 +294,16 @@ func replay(rows []row, cfg forecast.EnsembleConfig, h int, monthly bool, from, 
 				}
 			}
 			if e, err = forecast.FitEnsemble(pts, years(b-h), cfg); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			fits[b] = e
+			byBlock[b] = e
+			label := b
+			if monthly {
+				label = b / 12
+			}
+			fits = append(fits, fit{block: label, n: len(pts), e: e})
 		}
 		probs, y = append(probs, e.Apply(r.pl, r.pg)), append(y, r.y)
 	}
-	return probs, y, nil
+	return probs, y, fits, nil
 }
