@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"threshold/internal/alert"
@@ -96,7 +97,7 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 		Store:      db,
 		Geo:        g,
 		Indicators: indicator.NewUpdater(db),
-		Rules:      func(ctx context.Context) (*rules.File, error) { return ActiveRules(ctx, db) },
+		Rules:      (&rulesCache{db: db}).active,
 		Alerts:     m,
 		Now:        o.Now,
 		Log:        o.Log,
@@ -128,16 +129,40 @@ func NewWarnings(ctx context.Context, db *store.DB, o WarningOptions) (*Warnings
 // ActiveRules returns the rules in force: the newest version saved in the
 // database, or the embedded default when none was saved.
 func ActiveRules(ctx context.Context, db *store.DB) (*rules.File, error) {
-	v, err := db.ActiveRules(ctx)
+	return (&rulesCache{db: db}).active(ctx)
+}
+
+// rulesCache parses the rules in force once per saved version instead of
+// at every evaluation. Each call still reads which version is newest, so a
+// version saved by another server is used from its next evaluation on. The
+// parsed file is shared read-only by concurrent evaluations.
+type rulesCache struct {
+	db *store.DB
+
+	mu   sync.Mutex
+	id   int64 // the cached version's id; 0: the embedded default
+	file *rules.File
+}
+
+func (c *rulesCache) active(ctx context.Context) (*rules.File, error) {
+	v, err := c.db.ActiveRules(ctx)
 	if errors.Is(err, store.ErrNotFound) {
-		return rules.Default(), nil
+		v, err = store.RulesVersion{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	f, err := v.File()
-	if err != nil {
-		return nil, fmt.Errorf("the saved rules (version %s) no longer parse: %w", v.Version, err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.file != nil && c.id == v.ID {
+		return c.file, nil
 	}
+	f := rules.Default()
+	if v.ID != 0 {
+		if f, err = v.File(); err != nil {
+			return nil, fmt.Errorf("the saved rules (version %s) no longer parse: %w", v.Version, err)
+		}
+	}
+	c.id, c.file = v.ID, f
 	return f, nil
 }
