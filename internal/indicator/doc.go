@@ -67,4 +67,12 @@
 // rebuilds everything. It reads events outside the write transaction, so
 // call it after the events are committed; of two concurrent calls over the
 // same cells, the last to commit wins.
+//
+// Recompute streams: the store hands the aggregates over grouped by
+// country and admin-1 area, the Updater computes each place's values as
+// its group ends and passes them on in batches while the store writes the
+// earlier ones in the same transaction, keeping of every country only the
+// week and month sums the spatial lag needs (written last). Its memory is
+// bounded by the places and periods, not by the number of events; the
+// values are exactly Compute's over all the aggregates at once.
 package indicator

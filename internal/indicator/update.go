@@ -15,16 +15,23 @@ import (
 // all.
 type Store interface {
 	// IndicatorAggregates sums the events of the countries that start in
-	// [from, to] by place, start day and category.
-	IndicatorAggregates(ctx context.Context, countries []string, from, to time.Time) ([]Aggregate, error)
+	// [from, to] by place, start day and category, and calls fn with each
+	// sum, grouped by place: every sum of a country before the next
+	// country's, and within a country every sum of an admin-1 area before
+	// the next area's. It stops at fn's first error and returns it. *a
+	// is valid only during the call.
+	IndicatorAggregates(ctx context.Context, countries []string, from, to time.Time, fn func(a *Aggregate) error) error
 	// LastFatal returns, for the countries and their admin-1 areas, the
 	// latest start day of an event with fatalities before day before
 	// (none when before is zero).
 	LastFatal(ctx context.Context, countries []string, before time.Time) (map[Place]time.Time, error)
-	// ReplaceIndicators deletes the stored values of the countries for
-	// the periods (of each kind) that contain a day of [from, to], and
-	// stores values in their place, in one transaction.
-	ReplaceIndicators(ctx context.Context, countries []string, from, to time.Time, values []Value) error
+	// ReplaceIndicatorsFunc deletes the stored values of the countries
+	// for the periods (of each kind) that contain a day of [from, to],
+	// and stores in their place the values fill passes to put, in one
+	// transaction that fill's error rolls back. fill runs once, possibly
+	// on another goroutine while earlier values are being written; put
+	// takes ownership of its slice and fails once the store has.
+	ReplaceIndicatorsFunc(ctx context.Context, countries []string, from, to time.Time, fill func(put func([]Value) error) error) error
 }
 
 // Updater keeps stored indicators in step with the events.
@@ -65,21 +72,29 @@ func (u *Updater) Recompute(ctx context.Context, countries []string, from, to ti
 		targets = closure(countries, years, nb)
 		fetch = closure(targets, years, nb)
 	}
-	aggs, err := u.store.IndicatorAggregates(ctx, fetch, wfrom, wto)
-	if err != nil {
-		return 0, fmt.Errorf("recompute indicators: %w", err)
-	}
 	var last map[Place]time.Time
 	if !wfrom.IsZero() {
+		var err error
 		if last, err = u.store.LastFatal(ctx, targets, wfrom); err != nil {
 			return 0, fmt.Errorf("recompute indicators: %w", err)
 		}
 	}
-	values := Compute(Input{Aggregates: aggs, LastFatal: last, Targets: targets, Neighbours: nb, From: from, To: to})
-	if err := u.store.ReplaceIndicators(ctx, targets, from, to, values); err != nil {
+	// The values are computed one place at a time while the store writes
+	// the earlier ones, so memory does not grow with the events.
+	n := 0
+	err := u.store.ReplaceIndicatorsFunc(ctx, targets, from, to, func(put func([]Value) error) error {
+		s := newStream(Input{LastFatal: last, Targets: targets, Neighbours: nb, From: from, To: to}, put)
+		if err := u.store.IndicatorAggregates(ctx, fetch, wfrom, wto, s.add); err != nil {
+			return err
+		}
+		err := s.finish()
+		n = s.n
+		return err
+	})
+	if err != nil {
 		return 0, fmt.Errorf("recompute indicators: %w", err)
 	}
-	return len(values), nil
+	return n, nil
 }
 
 // yearsOf lists the years of [from, to]; unbounded sides stop at the span

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -50,9 +51,13 @@ func countryDateWhere(countries []string, from, to time.Time) (string, []any) {
 
 // IndicatorAggregates sums, in SQL, the events of the countries (nil: all)
 // starting in [from, to] (zero: unbounded) by country, admin-1 area (see
-// admin1Expr), start day and category.
-func (db *DB) IndicatorAggregates(ctx context.Context, countries []string, from, to time.Time) ([]indicator.Aggregate, error) {
+// admin1Expr), start day and category, and calls fn with each sum, ordered
+// by country and area (indicator.Store's grouping) and streamed from the
+// query, so that memory does not grow with the number of sums.
+func (db *DB) IndicatorAggregates(ctx context.Context, countries []string, from, to time.Time, fn func(*indicator.Aggregate) error) error {
 	w, args := countryDateWhere(countries, from, to)
+	// The ORDER BY is the GROUP BY's prefix: SQLite groups by sorting in
+	// that order anyway.
 	q := `SELECT e.country, ` + admin1Expr + `, e.date_start, e.category, COUNT(*),
 		SUM(CASE WHEN e.fatalities_best > 0 THEN 1 ELSE 0 END),
 		COALESCE(SUM(e.fatalities_best), 0),
@@ -60,31 +65,46 @@ func (db *DB) IndicatorAggregates(ctx context.Context, countries []string, from,
 		COALESCE(SUM(COALESCE(e.fatalities_high, e.fatalities_best)), 0),
 		COALESCE(SUM(e.goldstein), 0), COUNT(e.goldstein)
 		FROM events e` + w + `
-		GROUP BY e.country, ` + admin1Expr + `, e.date_start, e.category`
+		GROUP BY e.country, ` + admin1Expr + `, e.date_start, e.category
+		ORDER BY e.country, ` + admin1Expr
 	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("indicator aggregates: %w", err)
+		return fmt.Errorf("indicator aggregates: %w", err)
 	}
 	defer rows.Close()
-	var out []indicator.Aggregate
+	var (
+		a                    indicator.Aggregate
+		day                  any
+		country, admin1, cat sql.RawBytes
+		fatal, b, lo, hi     int64
+	)
 	for rows.Next() {
-		var (
-			a                indicator.Aggregate
-			day              any
-			cat              string
-			fatal, b, lo, hi int64
-		)
-		if err := rows.Scan(&a.Country, &a.Admin1, &day, &cat, &a.Events, &fatal, &b, &lo, &hi, &a.GoldsteinSum, &a.GoldsteinEvents); err != nil {
-			return nil, fmt.Errorf("indicator aggregates: %w", err)
+		if err := rows.Scan(&country, &admin1, &day, &cat, &a.Events, &fatal, &b, &lo, &hi, &a.GoldsteinSum, &a.GoldsteinEvents); err != nil {
+			return fmt.Errorf("indicator aggregates: %w", err)
 		}
 		if a.Day, err = scanDate(day); err != nil {
-			return nil, fmt.Errorf("indicator aggregates: %w", err)
+			return fmt.Errorf("indicator aggregates: %w", err)
 		}
-		a.Category = event.Category(cat)
+		// The rows come grouped by place: the strings of the last one
+		// mostly serve again.
+		if string(country) != a.Country {
+			a.Country = string(country)
+		}
+		if string(admin1) != a.Admin1 {
+			a.Admin1 = string(admin1)
+		}
+		if string(cat) != string(a.Category) {
+			a.Category = event.Category(cat)
+		}
 		a.FatalEvents, a.FatalitiesBest, a.FatalitiesLow, a.FatalitiesHigh = int(fatal), int(b), int(lo), int(hi)
-		out = append(out, a)
+		if err := fn(&a); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("indicator aggregates: %w", err)
+	}
+	return nil
 }
 
 // LastFatal returns, for the countries (nil: all) and their admin-1 areas,
@@ -134,12 +154,22 @@ func (db *DB) LastFatal(ctx context.Context, countries []string, before time.Tim
 // parameters.
 const indicatorChunk = 1000
 
-// ReplaceIndicators deletes the stored indicators of the countries (nil:
-// all) for the days, weeks and months that contain a day of [from, to]
-// (zero: unbounded) and stores values, in one transaction: on SQLite with
-// an upsert on (country, admin1, period kind, period start, name), on
-// PostgreSQL with COPY, replacements being serialised by an advisory lock.
+// ReplaceIndicators is ReplaceIndicatorsFunc storing values.
 func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, to time.Time, values []indicator.Value) error {
+	return db.ReplaceIndicatorsFunc(ctx, countries, from, to, func(put func([]indicator.Value) error) error {
+		return put(values)
+	})
+}
+
+// ReplaceIndicatorsFunc deletes the stored indicators of the countries
+// (nil: all) for the days, weeks and months that contain a day of [from,
+// to] (zero: unbounded) and stores the values fill puts, in one
+// transaction: on SQLite with an upsert on (country, admin1, period kind,
+// period start, name), on PostgreSQL with one COPY, replacements being
+// serialised by an advisory lock. fill runs on its own goroutine while
+// this one writes: put hands a batch over through a small channel, so
+// computing overlaps writing and at most a few batches wait in memory.
+func (db *DB) ReplaceIndicatorsFunc(ctx context.Context, countries []string, from, to time.Time, fill func(put func([]indicator.Value) error) error) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("replace indicators: %w", err)
@@ -150,29 +180,74 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 		return fmt.Errorf("replace indicators: %w", err)
 	}
 	defer tx.Rollback()
+	full, err := db.deleteIndicators(ctx, tx, countries, from, to)
+	if err != nil {
+		return fmt.Errorf("replace indicators: %w", err)
+	}
+
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []indicator.Value, 2)
+	var fillErr error
+	filled := make(chan struct{})
+	go func() {
+		defer close(filled)
+		defer close(batches)
+		fillErr = fill(func(vs []indicator.Value) error {
+			select {
+			case batches <- vs:
+				return nil
+			case <-fctx.Done():
+				return fctx.Err()
+			}
+		})
+	}()
+	if db.d.name == "postgres" {
+		err = copyIndicators(fctx, conn, batches)
+	} else {
+		err = db.upsertIndicators(fctx, tx, batches)
+	}
+	// A failed write stops fill at its next put.
+	cancel()
+	<-filled
+	if fillErr != nil && (err == nil || !errors.Is(fillErr, context.Canceled)) {
+		return fmt.Errorf("replace indicators: %w", fillErr)
+	}
+	if err != nil {
+		return fmt.Errorf("replace indicators: %w", err)
+	}
+	if full && db.d.name == "postgres" {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE indicators ADD CONSTRAINT indicators_pkey PRIMARY KEY (country, admin1, period_kind, period_start, name)`); err != nil {
+			return fmt.Errorf("replace indicators: rebuild primary key: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace indicators: %w", err)
+	}
+	return nil
+}
+
+// deleteIndicators takes the replacements' lock and deletes what
+// ReplaceIndicatorsFunc replaces; full reports that it is everything.
+func (db *DB) deleteIndicators(ctx context.Context, tx *sql.Tx, countries []string, from, to time.Time) (full bool, err error) {
 	// Replacements are serialised, so that no other one inserts between
 	// this one's DELETE and its COPY.
 	if db.d.xactLock != "" {
 		if _, err := tx.ExecContext(ctx, db.d.rebind(db.d.xactLock), int64(indicatorsLockID)); err != nil {
-			return fmt.Errorf("replace indicators: %w", err)
+			return false, err
 		}
 	}
-	// Each kind's periods containing a day of [from, to] are those
-	// starting between the starts of the periods of from and of to.
-	kinds := indicator.Kinds()
-	full := countries == nil && from.IsZero() && to.IsZero()
-	if full {
-		kinds = nil
+	if countries == nil && from.IsZero() && to.IsZero() {
 		// Everything: one unconditional DELETE, which SQLite truncates;
 		// PostgreSQL's TRUNCATE (transactional, but holding an exclusive
 		// lock until commit) leaves no dead rows, and its primary key is
 		// built once after the COPY rather than row by row, which halves
 		// a full recompute.
-		if err := db.truncateIndicators(ctx, tx); err != nil {
-			return fmt.Errorf("replace indicators: %w", err)
-		}
+		return true, db.truncateIndicators(ctx, tx)
 	}
-	for _, k := range kinds {
+	// Each kind's periods containing a day of [from, to] are those
+	// starting between the starts of the periods of from and of to.
+	for _, k := range indicator.Kinds() {
 		var kf, kt time.Time
 		if !from.IsZero() {
 			kf = k.Start(from)
@@ -189,53 +264,54 @@ func (db *DB) ReplaceIndicators(ctx context.Context, countries []string, from, t
 		}
 		args = append(args, string(k))
 		if _, err := tx.ExecContext(ctx, db.d.rebind(`DELETE FROM indicators`+w), args...); err != nil {
-			return fmt.Errorf("replace indicators: %w", err)
+			return false, err
 		}
 	}
-	if db.d.name == "postgres" {
-		if err := copyIndicators(ctx, conn, values); err != nil {
-			return fmt.Errorf("replace indicators: %w", err)
-		}
-		values = nil
-		if full {
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE indicators ADD CONSTRAINT indicators_pkey PRIMARY KEY (country, admin1, period_kind, period_start, name)`); err != nil {
-				return fmt.Errorf("replace indicators: rebuild primary key: %w", err)
-			}
-		}
-	}
+	return false, nil
+}
+
+// upsertIndicators stores the batches' values on SQLite, indicatorChunk
+// rows a statement.
+func (db *DB) upsertIndicators(ctx context.Context, tx *sql.Tx, batches <-chan []indicator.Value) error {
 	var prepared *sql.Stmt
-	for len(values) > 0 {
-		n := min(len(values), indicatorChunk)
-		chunk := values[:n]
-		values = values[n:]
-		q := upsertIndicators(n)
-		var stmt *sql.Stmt
+	args := make([]any, 0, 6*indicatorChunk)
+	exec := func() error {
+		n := len(args) / 6
+		if n == 0 {
+			return nil
+		}
+		var err error
 		if n == indicatorChunk {
 			if prepared == nil {
-				if prepared, err = tx.PrepareContext(ctx, db.d.rebind(q)); err != nil {
-					return fmt.Errorf("replace indicators: %w", err)
+				if prepared, err = tx.PrepareContext(ctx, db.d.rebind(upsertIndicatorsSQL(n))); err != nil {
+					return err
 				}
-				defer prepared.Close()
 			}
-			stmt = prepared
-		}
-		args := make([]any, 0, 6*n)
-		for _, v := range chunk {
-			args = append(args, v.Country, v.Admin1, string(v.Kind), dateArg(v.Start), v.Name, v.Value)
-		}
-		if stmt != nil {
-			_, err = stmt.ExecContext(ctx, args...)
+			_, err = prepared.ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, db.d.rebind(q), args...)
+			_, err = tx.ExecContext(ctx, db.d.rebind(upsertIndicatorsSQL(n)), args...)
 		}
-		if err != nil {
-			return fmt.Errorf("replace indicators: %w", err)
+		args = args[:0]
+		return err
+	}
+	err := func() error {
+		for vs := range batches {
+			for i := range vs {
+				v := &vs[i]
+				args = append(args, v.Country, v.Admin1, string(v.Kind), dateArg(v.Start), v.Name, v.Value)
+				if len(args) == cap(args) {
+					if err := exec(); err != nil {
+						return err
+					}
+				}
+			}
 		}
+		return exec()
+	}()
+	if prepared != nil {
+		err = errors.Join(err, prepared.Close())
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("replace indicators: %w", err)
-	}
-	return nil
+	return err
 }
 
 // truncateIndicators empties the indicators table inside tx. On
@@ -258,7 +334,7 @@ func (db *DB) truncateIndicators(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-func upsertIndicators(n int) string {
+func upsertIndicatorsSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO indicators (country, admin1, period_kind, period_start, name, value) VALUES `)
 	for i := range n {
@@ -349,27 +425,40 @@ func (db *DB) queryIndicatorValues(ctx context.Context, what, query string, args
 // replacements on PostgreSQL.
 const indicatorsLockID = 0x696e6469 // "indi"
 
-// copyIndicators stores values on PostgreSQL with COPY, many times faster
-// than INSERT statements. It needs no upsert: ReplaceIndicators has deleted
-// every cell the values cover, under a lock that keeps other replacements
-// out.
-func copyIndicators(ctx context.Context, conn *sql.Conn, values []indicator.Value) error {
-	if len(values) == 0 {
-		return nil
+// copyIndicators stores the batches' values on PostgreSQL with one COPY,
+// many times faster than INSERT statements. It needs no upsert:
+// ReplaceIndicatorsFunc has deleted every cell the values cover, under a
+// lock that keeps other replacements out.
+func copyIndicators(ctx context.Context, conn *sql.Conn, batches <-chan []indicator.Value) error {
+	var (
+		batch []indicator.Value
+		i     int
+	)
+	next := func() bool {
+		for i == len(batch) {
+			vs, ok := <-batches
+			if !ok {
+				return false
+			}
+			batch, i = vs, 0
+		}
+		return true
+	}
+	if !next() {
+		return nil // nothing to store
 	}
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection %T is not pgx", dc)
 		}
-		i := 0
 		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"indicators"},
 			[]string{"country", "admin1", "period_kind", "period_start", "name", "value"},
 			pgx.CopyFromFunc(func() ([]any, error) {
-				if i == len(values) {
+				if !next() {
 					return nil, nil
 				}
-				v := &values[i]
+				v := &batch[i]
 				i++
 				return []any{v.Country, v.Admin1, string(v.Kind), v.Start, v.Name, v.Value}, nil
 			}))
