@@ -73,6 +73,31 @@ func (u Unit) QuietMonths() int {
 	return 12
 }
 
+// MonthlyDefaults returns the learners' default settings for target on
+// unit: the logistic regression's L2 penalty and the trees'
+// configuration. For onset they were chosen on outcome months 1998-01 to
+// 2004-12 only (before the 2005-2020 test period; training from 1989-12),
+// by log loss and Brier score of each learner at horizons 1 and 3, among
+// penalties 30 to 3000 and trees of depth 2 to 4, 100 to 300 rounds,
+// rates 0.025 to 0.1 and leaves of at least 1 to 100 in summed p(1-p):
+// the admin-1 panel (CAR and Mexico, fewer rows and onsets) wants a
+// larger penalty than the country panel, and both want larger leaves
+// than the country-year trees (at a base rate near 0.5%, a leaf of 5
+// holds about 1,000 rows; of 20, about 4,000). active and fatalities keep
+// the country-year defaults (DefaultLambda, DefaultGBT): they were not
+// tuned on monthly data.
+func MonthlyDefaults(target Target, unit Unit) (lambda float64, gbt GBTConfig) {
+	if target != Onset {
+		return DefaultLambda, DefaultGBT
+	}
+	gbt = DefaultGBT
+	gbt.Trees, gbt.Depth, gbt.LearningRate, gbt.MinHessian = 100, 3, 0.05, 20
+	if unit == Admin1Month {
+		return 300, gbt
+	}
+	return 50, gbt
+}
+
 // Valid reports whether u is a known unit.
 func (u Unit) Valid() bool { return u == CountryMonth || u == Admin1Month }
 
@@ -81,7 +106,7 @@ var monthlySeries = []string{
 	indicator.FatalitiesBest, indicator.ViolentEvents,
 	"events.battle", "events.violence-against-civilians", "events.explosion-remote-violence",
 	"events.protest", "events.riot", "events.coup",
-	indicator.GoldsteinMean, indicator.GoldsteinEvents,
+	indicator.GoldsteinMean, indicator.GoldsteinEvents, indicator.FatalEvents,
 	"nb." + indicator.FatalitiesBest, "nb." + indicator.ViolentEvents,
 	"nb.events.protest", "nb.events.riot",
 }
@@ -97,6 +122,7 @@ const (
 	sCoup
 	sGoldMean
 	sGoldEvents
+	sFatEvents
 	sNbFat
 	sNbViolent
 	sNbProtest
@@ -116,7 +142,9 @@ type MonthlyPanel struct {
 	// the nb.* series are its country's.
 	data [][seriesCount][]float32
 	// country[p] indexes place p's country series (country-month: p).
-	country   []int
+	country []int
+	// areas[c] are the admin-1 places of country series c (admin1-month).
+	areas     map[int][]int
 	elections map[string][]int // country -> election month indices, sorted
 	cov       *FeatureSet      // country-year covariates, may be nil
 	covCols   []int            // indices of Row's cov.* columns in cov
@@ -200,8 +228,12 @@ func BuildMonthly(unit Unit, values []indicator.Value, elections []election.Elec
 		}
 	}
 	mp.country = make([]int, len(mp.Places))
+	mp.areas = map[int][]int{}
 	for i, p := range mp.Places {
 		mp.country[i] = ci[p.Country]
+		if unit == Admin1Month {
+			mp.areas[mp.country[i]] = append(mp.areas[mp.country[i]], i)
+		}
 	}
 	for _, v := range values {
 		s, ok := idx[v.Name]
@@ -342,6 +374,16 @@ var monthlyFeatures = []string{
 	"coup.12",
 	"election.next_6", "election.months_to_next",
 	"country.fat.t", "country.fat.3", "country.months_since_active",
+	// Sub-threshold violence, recency and trends.
+	"fat.12", "fat.max12", "fat.trend", "fatal_months.3", "fatal_months.12",
+	"fatal_events.t", "fatal_events.3", "fatal_events.12",
+	"violent.3", "violent.12", "violent.trend", "violent_months.12",
+	"battle.t", "battle.12", "civilians.t", "civilians.12",
+	"violent.months_since", "fatal.months_since", "active.months_120",
+	"nb.fat.12", "nb.violent.12", "nb.fat.trend",
+	// Admin-1 areas: the rest of the country and the spread between areas.
+	"others.fat.3", "others.fat.12", "country.violent.3", "country.fat.12", "country.fat.trend",
+	"areas.fatal_3", "areas.new_3",
 }
 
 // MaxMonthsSince caps the months-since features.
@@ -418,6 +460,7 @@ func (mp *MonthlyPanel) Row(p, t int) []float64 {
 	} else {
 		row = append(row, math.NaN(), math.NaN(), math.NaN())
 	}
+	row = mp.recentViolence(row, p, t)
 	if mp.cov != nil {
 		y := mp.Month(t).Year() - 1
 		cr := mp.cov.Row(mp.Places[p].Country, y)
@@ -430,6 +473,79 @@ func (mp *MonthlyPanel) Row(p, t int) []float64 {
 		}
 	}
 	return row
+}
+
+// trend is log1p of the mean of series s over the last 3 months to t
+// minus log1p of its mean over the 9 months before.
+func (mp *MonthlyPanel) trend(p, s, t int) float64 {
+	return math.Log1p(mp.sum(p, s, t-2, t)/3) - math.Log1p(mp.sum(p, s, t-11, t-3)/9)
+}
+
+// months returns the months among a..b whose series s is above 0.
+func (mp *MonthlyPanel) months(p, s, a, b int) float64 {
+	n := 0.0
+	for m := max(a, 0); m <= b && m < mp.Months; m++ {
+		if mp.data[p][s][m] > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// monthsSince returns the months from the last month to t whose series
+// s is above 0 (0 for t itself), capped at MaxMonthsSince.
+func (mp *MonthlyPanel) monthsSince(p, s, t int) float64 {
+	for m := t; m >= 0 && t-m < MaxMonthsSince; m-- {
+		if mp.at(p, s, m) > 0 {
+			return float64(t - m)
+		}
+	}
+	return MaxMonthsSince
+}
+
+// recentViolence appends the features from "fat.12" on: the place's
+// violence below the active threshold (deaths, fatal events, events by
+// UCDP violence type: battle is state-based and non-state, civilians
+// one-sided), months since its last event and death, trends (last 3
+// against the 9 months before), its neighbours' violence, and for an
+// admin-1 area the rest of its country and the spread between its
+// areas (NaN for country-month).
+func (mp *MonthlyPanel) recentViolence(row []float64, p, t int) []float64 {
+	l := math.Log1p
+	mx := 0.0
+	for m := max(t-11, 0); m <= t; m++ {
+		mx = math.Max(mx, mp.at(p, sFat, m))
+	}
+	active120 := 0.0
+	for m := max(t-MaxMonthsSince+1, 0); m <= t; m++ {
+		if mp.active(p, m) {
+			active120++
+		}
+	}
+	row = append(row, l(mp.sum(p, sFat, t-11, t)), l(mx), mp.trend(p, sFat, t),
+		mp.months(p, sFat, t-2, t), mp.months(p, sFat, t-11, t),
+		l(mp.at(p, sFatEvents, t)), l(mp.sum(p, sFatEvents, t-2, t)), l(mp.sum(p, sFatEvents, t-11, t)),
+		l(mp.sum(p, sViolent, t-2, t)), l(mp.sum(p, sViolent, t-11, t)), mp.trend(p, sViolent, t), mp.months(p, sViolent, t-11, t),
+		l(mp.at(p, sBattle, t)), l(mp.sum(p, sBattle, t-11, t)), l(mp.at(p, sVAC, t)), l(mp.sum(p, sVAC, t-11, t)),
+		l(mp.monthsSince(p, sViolent, t)), l(mp.monthsSince(p, sFat, t)), active120,
+		l(mp.sum(p, sNbFat, t-11, t)), l(mp.sum(p, sNbViolent, t-11, t)), mp.trend(p, sNbFat, t))
+	if mp.Unit != Admin1Month {
+		nan := math.NaN()
+		return append(row, nan, nan, nan, nan, nan, nan, nan)
+	}
+	c := mp.country[p]
+	others := func(a, b int) float64 { return math.Max(mp.sum(c, sFat, a, b)-mp.sum(p, sFat, a, b), 0) }
+	fatal3, new3 := 0.0, 0.0
+	for _, q := range mp.areas[c] {
+		if q != p && mp.sum(q, sFat, t-2, t) > 0 {
+			fatal3++
+		}
+		if mp.sum(q, sViolent, t-2, t) > 0 && mp.sum(q, sViolent, t-14, t-3) == 0 {
+			new3++
+		}
+	}
+	return append(row, l(others(t-2, t)), l(others(t-11, t)), l(mp.sum(c, sViolent, t-2, t)), l(mp.sum(c, sFat, t-11, t)),
+		mp.trend(c, sFat, t), l(fatal3), l(new3))
 }
 
 // activeHistory returns log1p months since the last active month (capped

@@ -34,6 +34,25 @@ var carMexico = []gedFile{
 // targets against.
 func gedIndicators(t testing.TB, files []gedFile) ([]indicator.Value, map[indicator.Place]map[time.Time]float64) {
 	t.Helper()
+	return gedIndicatorsNb(t, files, func(string, int) []string { return nil })
+}
+
+// syntheticNeighbours makes the Central African Republic and Mexico
+// each other's only neighbour: a SYNTHETIC contiguity, so that the
+// neighbours' (nb.*) series of the two files are not zero.
+func syntheticNeighbours(iso3 string, _ int) []string {
+	switch iso3 {
+	case "CAF":
+		return []string{"MEX"}
+	case "MEX":
+		return []string{"CAF"}
+	}
+	return nil
+}
+
+// gedIndicatorsNb is gedIndicators with the land neighbours of nb.
+func gedIndicatorsNb(t testing.TB, files []gedFile, nb func(string, int) []string) ([]indicator.Value, map[indicator.Place]map[time.Time]float64) {
+	t.Helper()
 	type key struct {
 		p   indicator.Place
 		day time.Time
@@ -110,7 +129,7 @@ func gedIndicators(t testing.TB, files []gedFile) ([]indicator.Value, map[indica
 		}
 		f.Close()
 	}
-	in := indicator.Input{Targets: countries, Neighbours: func(string, int) []string { return nil }}
+	in := indicator.Input{Targets: countries, Neighbours: nb}
 	for _, a := range aggs {
 		in.Aggregates = append(in.Aggregates, *a)
 	}
@@ -198,9 +217,13 @@ func TestMonthlyOutcomes(t *testing.T) {
 
 // TestMonthlyNoLeakage proves that a month's features use nothing after
 // it: every place's row at t is the same whether the panel holds all the
-// data or only the months up to t.
+// data or only the months up to t. The neighbours are synthetic (each
+// country the other's) so that the nb.* features are compared too, and
+// every feature from "fat.12" on (the sub-threshold, recency, trend,
+// neighbour and admin-1 spread features) must be non-zero in some row
+// compared, so that the test cannot pass on features that are always 0.
 func TestMonthlyNoLeakage(t *testing.T) {
-	values, _ := gedIndicators(t, carMexico)
+	values, _ := gedIndicatorsNb(t, carMexico, syntheticNeighbours)
 	cal, err := election.Calendar()
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +233,8 @@ func TestMonthlyNoLeakage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		names := full.FeatureNames()
+		seen := make([]bool, len(names)) // non-zero in a row compared
 		for _, month := range []string{"2003-01", "2013-03", "2013-12", "2018-06"} {
 			cut, _ := time.Parse("2006-01", month)
 			part, err := BuildMonthly(unit, values, cal, cut, nil)
@@ -228,6 +253,7 @@ func TestMonthlyNoLeakage(t *testing.T) {
 				}
 				a, b := full.Row(pi, tf), part.Row(pj, tp)
 				for j := range a {
+					seen[j] = seen[j] || (a[j] != 0 && !math.IsNaN(a[j]))
 					if a[j] != b[j] && !(math.IsNaN(a[j]) && math.IsNaN(b[j])) {
 						t.Errorf("%s %s %s: %s = %g with all data, %g cut at the month", unit, full.PlaceName(pi), month,
 							full.FeatureNames()[j], a[j], b[j])
@@ -237,6 +263,12 @@ func TestMonthlyNoLeakage(t *testing.T) {
 			}
 			if compared == 0 {
 				t.Errorf("%s %s: no place to compare", unit, month)
+			}
+		}
+		for j := slices.Index(names, "fat.12"); j < len(names); j++ {
+			admin1Only := j >= slices.Index(names, "others.fat.3")
+			if !seen[j] && (unit == Admin1Month || !admin1Only) {
+				t.Errorf("%s: %s is 0 in every row compared", unit, names[j])
 			}
 		}
 	}
@@ -255,6 +287,14 @@ func TestMonthlyFeatures(t *testing.T) {
 	caf := slices.Index(mp.Places, indicator.Place{Country: "CAF"})
 	col := func(n string) int { return slices.Index(names, n) }
 	month := func(s string) int { m, _ := time.Parse("2006-01", s); return mp.MonthOf(m) }
+	sum12, max12, fatal12 := 0.0, 0.0, 0.0
+	for m := 1; m <= 12; m++ {
+		f := sums[indicator.Place{Country: "CAF"}][time.Date(2013, time.Month(m), 1, 0, 0, 0, 0, time.UTC)]
+		sum12, max12 = sum12+f, math.Max(max12, f)
+		if f > 0 {
+			fatal12++
+		}
+	}
 	for _, tt := range []struct {
 		month, feature string
 		want           float64
@@ -266,9 +306,14 @@ func TestMonthlyFeatures(t *testing.T) {
 		{"2015-06", "election.months_to_next", math.Log1p(6)},
 		{"2015-05", "election.next_6", 0},
 		{"2016-01", "election.next_6", 0},
+		{"2013-12", "fat.12", math.Log1p(sum12)},
+		{"2013-12", "fat.max12", math.Log1p(max12)},
+		{"2013-12", "fatal_months.12", fatal12},
+		{"2013-12", "fatal.months_since", 0},
+		{"2013-12", "areas.new_3", math.NaN()},
 	} {
 		got := mp.Row(caf, month(tt.month))[col(tt.feature)]
-		if math.Abs(got-tt.want) > 1e-9 {
+		if math.IsNaN(got) != math.IsNaN(tt.want) || math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("CAF %s %s = %g, want %g", tt.month, tt.feature, got, tt.want)
 		}
 	}
@@ -309,5 +354,52 @@ func TestMonthlyCovariates(t *testing.T) {
 	}
 	if known == 0 {
 		t.Error("no covariate known: the panels were not read")
+	}
+}
+
+// TestMonthlyAdmin1Context checks an admin-1 area's features of the rest
+// of its country against the fatalities summed from the GED rows, and
+// the number of the country's other areas with deaths.
+func TestMonthlyAdmin1Context(t *testing.T) {
+	values, sums := gedIndicators(t, carMexico)
+	mp, err := BuildMonthly(Admin1Month, values, nil, time.Time{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := mp.FeatureNames()
+	col := func(n string) int { return slices.Index(names, n) }
+	month := func(y, m int) time.Time { return time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC) }
+	checked := 0
+	for p, pl := range mp.Places {
+		if pl.Country != "MEX" {
+			continue
+		}
+		for _, at := range []time.Time{month(2010, 6), month(2017, 3)} {
+			own, country, others := 0.0, 0.0, 0.0
+			for k := range 3 {
+				m := at.AddDate(0, -k, 0)
+				own += sums[pl][m]
+				country += sums[indicator.Place{Country: "MEX"}][m]
+			}
+			for _, q := range mp.Places {
+				if q.Country != "MEX" || q == pl {
+					continue
+				}
+				if sums[q][at]+sums[q][at.AddDate(0, -1, 0)]+sums[q][at.AddDate(0, -2, 0)] > 0 {
+					others++
+				}
+			}
+			row := mp.Row(p, mp.MonthOf(at))
+			if got, want := row[col("others.fat.3")], math.Log1p(math.Max(country-own, 0)); math.Abs(got-want) > 1e-9 {
+				t.Errorf("%s %s others.fat.3 = %g, want %g", mp.PlaceName(p), at.Format("2006-01"), got, want)
+			}
+			if got, want := row[col("areas.fatal_3")], math.Log1p(others); math.Abs(got-want) > 1e-9 {
+				t.Errorf("%s %s areas.fatal_3 = %g, want %g", mp.PlaceName(p), at.Format("2006-01"), got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Errorf("%d Mexican areas' months checked, want 20 or more", checked/2)
 	}
 }
