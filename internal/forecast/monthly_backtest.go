@@ -50,8 +50,8 @@ type MonthlyBacktestOptions struct {
 	// Ensemble is how the ensemble combines and calibrates the learners
 	// (zero: DefaultEnsemble).
 	Ensemble   EnsembleConfig
-	Lambda     float64   // logit and Poisson L2 penalty (0: DefaultLambda)
-	GBT        GBTConfig // zero: DefaultGBT
+	Lambda     float64   // logit and Poisson L2 penalty (0: MonthlyDefaults)
+	GBT        GBTConfig // zero: MonthlyDefaults
 	Replicates int
 	Seed       uint64
 	Workers    int // blocks fitted at once (0: GOMAXPROCS)
@@ -174,11 +174,12 @@ func MonthlyBacktest(ctx context.Context, mp *MonthlyPanel, opts MonthlyBacktest
 	setDefault(&opts.Warmup, 24)
 	setDefault(&opts.MaxTrain, 40000)
 	setDefault(&opts.Workers, runtime.GOMAXPROCS(0))
+	lambda, gbt := MonthlyDefaults(opts.Target, mp.Unit)
 	if opts.Lambda == 0 {
-		opts.Lambda = DefaultLambda
+		opts.Lambda = lambda
 	}
 	if opts.GBT.Trees == 0 {
-		opts.GBT = DefaultGBT
+		opts.GBT = gbt
 	}
 	if opts.Ensemble.Method == "" {
 		opts.Ensemble = DefaultEnsemble

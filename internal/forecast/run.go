@@ -150,11 +150,12 @@ func MonthlyRun(ctx context.Context, mp *MonthlyPanel, opts RunOptions) ([]Forec
 	}
 	setDefault(&opts.Factors, 5)
 	setDefault(&opts.MaxTrain, 40000)
+	lambda, gbt := MonthlyDefaults(opts.Target, mp.Unit)
 	if opts.Lambda == 0 {
-		opts.Lambda = DefaultLambda
+		opts.Lambda = lambda
 	}
 	if opts.GBT.Trees == 0 {
-		opts.GBT = DefaultGBT
+		opts.GBT = gbt
 	}
 	if opts.Ensemble.Method == "" {
 		opts.Ensemble = DefaultEnsemble
