@@ -118,6 +118,9 @@ func main() {
 		}
 		tw.Flush()
 	}
+	if *groups != "" {
+		return
+	}
 	fmt.Printf("\nmean ratio to %s over %d files\n", cfgs[0], flag.NArg())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "candidate\tlog loss\tBrier\t")
