@@ -56,8 +56,9 @@ func countryDateWhere(countries []string, from, to time.Time) (string, []any) {
 // query, so that memory does not grow with the number of sums.
 func (db *DB) IndicatorAggregates(ctx context.Context, countries []string, from, to time.Time, fn func(*indicator.Aggregate) error) error {
 	w, args := countryDateWhere(countries, from, to)
-	// The ORDER BY is the GROUP BY's prefix: SQLite groups by sorting in
-	// that order anyway.
+	// The ORDER BY repeats the GROUP BY, whose sort then serves both on
+	// SQLite (ordered by the place alone, SQLite sorts a second time) and
+	// on PostgreSQL (sort, then group).
 	q := `SELECT e.country, ` + admin1Expr + `, e.date_start, e.category, COUNT(*),
 		SUM(CASE WHEN e.fatalities_best > 0 THEN 1 ELSE 0 END),
 		COALESCE(SUM(e.fatalities_best), 0),
@@ -66,7 +67,7 @@ func (db *DB) IndicatorAggregates(ctx context.Context, countries []string, from,
 		COALESCE(SUM(e.goldstein), 0), COUNT(e.goldstein)
 		FROM events e` + w + `
 		GROUP BY e.country, ` + admin1Expr + `, e.date_start, e.category
-		ORDER BY e.country, ` + admin1Expr
+		ORDER BY e.country, ` + admin1Expr + `, e.date_start, e.category`
 	rows, err := db.read.QueryContext(ctx, db.d.rebind(q), args...)
 	if err != nil {
 		return fmt.Errorf("indicator aggregates: %w", err)
