@@ -24,6 +24,7 @@ import (
 	"threshold/internal/feed"
 	"threshold/internal/fund"
 	"threshold/internal/geo"
+	"threshold/internal/queue"
 	"threshold/internal/report"
 	"threshold/internal/roster"
 	"threshold/internal/schedule"
@@ -58,7 +59,8 @@ type Options struct {
 	// default 1 h; negative disables both. Like all periodic work it runs
 	// once per period across the servers on the database (see jobs.go).
 	EvaluateEvery time.Duration
-	// Schedule configures the scheduler of periodic work.
+	// Schedule configures the scheduler of periodic work; its ID names
+	// this server in the job queue's tables (default host-pid).
 	Schedule schedule.Config
 
 	// Feed, with a Dir or a URL, is a GDELT-style feed polled every
@@ -89,6 +91,7 @@ type App struct {
 	srv    *server.Server
 	audit  *audit.Log
 	feed   *feed.Feed          // nil without Options.Feed
+	queue  *queue.Queue        // the process's one River client: deliveries, report emails, periodic runs
 	sched  *schedule.Scheduler // periodic work, once across servers
 
 	reports    *report.Service   // the monthly tracker and briefs
@@ -103,7 +106,7 @@ type App struct {
 }
 
 // New opens the database and builds the process; Start serves it.
-func New(ctx context.Context, opts Options) (*App, error) {
+func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if opts.DB == "" {
 		return nil, errors.New("app: no database")
 	}
@@ -133,6 +136,22 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+
+	// One job queue for the process, which every package that runs jobs
+	// registers its workers with: the River leader then rescues every
+	// kind of job a dead server left running (package queue).
+	if a.queue, err = queue.Open(ctx, db, queue.Config{ID: opts.Schedule.ID, Log: opts.Log}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			a.queue.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+	opts.Warnings.Notify.Queue = a.queue
+	opts.Schedule.Queue = a.queue
+	a.opts.Schedule = opts.Schedule
 
 	// People and access, every change audited.
 	auditLog := audit.New(db, opts.Now)
@@ -307,8 +326,9 @@ func (a *App) Start() error {
 			a.log.Warn("statistics warm-up", "err", err)
 		}
 	}()
-	if err := a.warn.Notifier.Start(ctx); err != nil {
-		return fmt.Errorf("start delivery: %w", err)
+	// The queue stops gracefully in Stop, not when ctx ends.
+	if err := a.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
 	}
 	a.bg.Add(1)
 	go func() {
@@ -362,8 +382,11 @@ func (a *App) Stop(ctx context.Context) error {
 		err = a.srv.Shutdown(ctx)
 		a.cancel()
 		a.bg.Wait()
-		err = errors.Join(err, a.sched.Stop(ctx), a.warn.Notifier.Stop(ctx))
+		err = errors.Join(err, a.sched.Stop(ctx))
 	}
+	// Waits for the jobs in flight (cancelled when ctx ends: they are
+	// retried by another server), or just closes an unstarted queue.
+	err = errors.Join(err, a.queue.Stop(ctx))
 	a.api.Close()
 	return errors.Join(err, a.db.Close())
 }

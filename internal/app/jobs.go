@@ -2,29 +2,55 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"threshold/internal/audit"
 	"threshold/internal/feed"
+	"threshold/internal/forecast"
+	"threshold/internal/indicator"
 	"threshold/internal/ingest"
 	"threshold/internal/schedule"
+	"threshold/internal/store"
 )
 
 // jobs is the server's periodic work. Each runs once per period across
 // every server on the database (package schedule); a period of 0 or less
 // disables a job. To add one, add a line.
+//
+// A run whose server is killed is run again for the same period by
+// another server once it has been running for its Timeout plus a grace
+// (a quarter of it, at most 10 s), within some 30 s more (package
+// schedule). The Timeouts are generous bounds, not measured at scale
+// (the forecast of the Central African Republic's events alone took
+// 35 s). Each job is safe to run again for a period, in part or whole:
+//   - evaluate and follow-through open, update or resolve one alert per
+//     episode (rule + place), which the database keeps unique;
+//   - purge-auth deletes what has expired;
+//   - feed claims each file under a lease that a dead server stops
+//     renewing; a file ingested again finds the batches already stored
+//     by their hashes (package feed): each file once;
+//   - report-mail enqueues each subscriber's email unique by report and
+//     address (notify.ReportMail.ID);
+//   - forecast upserts by place, month, horizon, cut-off and model
+//     version, and skips what is stored for the cut-off.
+//
+// Deliveries and report emails, which these enqueue, are jobs of the
+// same queue, rescued the same way (notify.Config.RescueAfter).
 func (a *App) jobs() []schedule.Job {
 	evaluate := a.opts.EvaluateEvery
 	if evaluate == 0 {
 		evaluate = time.Hour
 	}
 	return []schedule.Job{
-		{Name: "evaluate", Every: evaluate, Run: a.evaluateAll},
-		{Name: "follow-through", Every: evaluate, Run: a.checkFollowThrough},
-		{Name: "purge-auth", Every: purgeInterval, Run: a.auth.Purge},
-		{Name: "feed", Every: a.feedEvery(), Run: a.pollFeed},
-		{Name: "report-mail", Every: time.Hour, Run: a.mailReports},
+		{Name: "evaluate", Every: evaluate, Run: a.evaluateAll, Timeout: 15 * time.Minute},
+		{Name: "follow-through", Every: evaluate, Run: a.checkFollowThrough, Timeout: 5 * time.Minute},
+		{Name: "purge-auth", Every: purgeInterval, Run: a.auth.Purge, Timeout: time.Minute},
+		{Name: "feed", Every: a.feedEvery(), Run: a.pollFeed, Timeout: 15 * time.Minute},
+		{Name: "report-mail", Every: time.Hour, Run: a.mailReports, Timeout: 10 * time.Minute},
+		{Name: "forecast", Every: 24 * time.Hour, Run: a.storeForecasts, Timeout: time.Hour},
 	}
 }
 
@@ -133,4 +159,91 @@ func (a *App) feedIngested(ctx context.Context, f feed.File, sum ingest.Summary)
 func (a *App) mailReports(ctx context.Context) error {
 	_, err := a.reportMail.RunDue(ctx, a.opts.Now())
 	return err
+}
+
+// storeForecasts stores the monthly forecasts (every target, unit and
+// horizon, as 'threshold forecast run') from the data up to the end of
+// last month, once that month has data, unless they are stored already.
+// Data that end earlier (history, the demo) have nothing to forecast for
+// this month: the job then reads one row.
+func (a *App) storeForecasts(ctx context.Context) error {
+	latest, err := a.db.LatestEventDay(ctx)
+	if err != nil || latest.IsZero() {
+		return err
+	}
+	thisMonth := indicator.Month.Start(a.opts.Now().UTC())
+	cutoff := thisMonth.AddDate(0, 0, -1)
+	if latest.Before(indicator.Month.Start(cutoff)) {
+		a.log.Debug("forecast: no data for last month; nothing to forecast", "latest", latest.Format(time.DateOnly))
+		return nil
+	}
+	for _, u := range []forecast.Unit{forecast.CountryMonth, forecast.Admin1Month} {
+		// Fatalities come last, for every place: once they are stored,
+		// so is the unit.
+		stored, err := a.db.Forecasts(ctx, store.ForecastQuery{Target: string(forecast.Fatalities), Unit: string(u), AsOf: cutoff, Latest: true})
+		if err != nil {
+			return err
+		}
+		if len(stored) > 0 && stored[0].Cutoff.Equal(cutoff) {
+			continue
+		}
+		mp, err := a.monthlyPanel(ctx, u, cutoff)
+		if errors.Is(err, forecast.ErrNoPlaces) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, t := range []forecast.Target{forecast.Active, forecast.Onset, forecast.Fatalities} {
+			start := time.Now()
+			fcs, err := forecast.MonthlyRun(ctx, mp, forecast.RunOptions{Target: t, Now: a.opts.Now().UTC()})
+			if err != nil {
+				return err
+			}
+			rows := make([]store.Forecast, len(fcs))
+			for i, f := range fcs {
+				factors, err := json.Marshal(f.Factors)
+				if err != nil {
+					return fmt.Errorf("forecast factors: %w", err)
+				}
+				rows[i] = store.Forecast{Target: string(f.Target), Unit: string(f.Unit), Country: f.Country, Admin1: f.Admin1,
+					Period: f.Period, Horizon: f.Horizon, Cutoff: f.Cutoff, Model: f.Model, ModelVersion: f.ModelVersion,
+					Probability: f.Probability, Mean: f.Mean, Lo80: f.Lo80, Hi80: f.Hi80, Factors: factors, CreatedAt: f.CreatedAt}
+			}
+			if err := a.db.SaveForecasts(ctx, rows); err != nil {
+				return err
+			}
+			a.log.Info("forecasts stored", "target", t, "unit", u, "cutoff", cutoff.Format(time.DateOnly),
+				"forecasts", len(rows), "seconds", time.Since(start).Seconds())
+		}
+	}
+	return nil
+}
+
+// monthlyPanel builds unit's panel up to cutoff from the month
+// indicators, the elections calendar and, if any panel was imported, the
+// country-year covariates (as the forecast command does).
+func (a *App) monthlyPanel(ctx context.Context, unit forecast.Unit, cutoff time.Time) (*forecast.MonthlyPanel, error) {
+	q := store.IndicatorQuery{Kind: indicator.Month}
+	if unit == forecast.CountryMonth {
+		whole := ""
+		q.Admin1 = &whole
+	}
+	values, err := a.db.Indicators(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	elections, err := a.db.Elections(ctx, nil, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	var cov *forecast.FeatureSet
+	if ds, err := a.db.PanelDatasets(ctx); err != nil {
+		return nil, err
+	} else if len(ds) > 0 {
+		if cov, err = forecast.LoadFeatures(ctx, a.db); err != nil {
+			return nil, err
+		}
+	}
+	return forecast.BuildMonthly(unit, values, elections, cutoff, cov)
 }

@@ -10,17 +10,22 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"threshold/internal/alert"
 	"threshold/internal/auth"
 	"threshold/internal/feed"
+	"threshold/internal/notify"
 	"threshold/internal/schedule"
 	"threshold/internal/server"
 	"threshold/internal/store"
@@ -74,8 +79,15 @@ type multiServer struct {
 
 func startServer(t *testing.T, id, dbURL, dir string) *multiServer {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMultiServer$", "-test.v")
-	cmd.Env = append(os.Environ(), multiDBEnv+"="+dbURL, multiFeedEnv+"="+dir, multiIDEnv+"="+id)
+	return startProcess(t, id, "TestMultiServer", multiDBEnv+"="+dbURL, multiFeedEnv+"="+dir, multiIDEnv+"="+id)
+}
+
+// startProcess runs the test named test (a server) in a process of its
+// own with env added, and waits until it prints its address.
+func startProcess(t *testing.T, id, test string, env ...string) *multiServer {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -379,4 +391,194 @@ func writeFeedFile(t *testing.T, dir string, f exportFile) {
 // testLog logs to stdout, which the parent test shows with -v.
 func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// Environment of TestRescue's servers.
+const (
+	rescueDBEnv   = "THRESHOLD_RESCUE_DB"
+	rescueFeedEnv = "THRESHOLD_RESCUE_FEED"
+	rescueIDEnv   = "THRESHOLD_RESCUE_ID"
+)
+
+// TestRescue's servers: a scheduled run is cut at rescueRunTimeout and
+// taken for abandoned 3 s later; a delivery attempt ends after 11 s and
+// is taken for abandoned at rescueDeliveryAfter.
+const (
+	rescueRunTimeout    = 12 * time.Second
+	rescueDeliveryAfter = 15 * time.Second
+	rescueDeliveries    = 3
+)
+
+// TestRescueServer is one server of TestRescue, in a process of its own:
+// a feed polled daily from a listing URL, deliveries that give up on a
+// receiver after 1 s. It prints its address and serves until killed.
+func TestRescueServer(t *testing.T) {
+	db, listing, id := os.Getenv(rescueDBEnv), os.Getenv(rescueFeedEnv), os.Getenv(rescueIDEnv)
+	if db == "" {
+		t.Skip("a server process of TestRescue")
+	}
+	a, err := New(context.Background(), Options{
+		DB: db, Addr: "127.0.0.1:0", Log: testLog(t),
+		Schedule:  schedule.Config{ID: id, FetchPollInterval: 100 * time.Millisecond, MaxTimeout: rescueRunTimeout},
+		Feed:      feed.Config{URL: listing, Claimer: id, WorkDir: t.TempDir()},
+		FeedEvery: 24 * time.Hour,
+		Warnings: WarningOptions{Notify: notify.Config{
+			WebhookTimeout: time.Second, SMTP: notify.SMTPConfig{Timeout: time.Second},
+			MaxAttempts: 5, RetryBase: 100 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+			FetchPollInterval: 100 * time.Millisecond, RescueAfter: rescueDeliveryAfter,
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("listening %s\n", a.Addr())
+	time.Sleep(2 * time.Minute) // until killed
+	t.Error("not killed")
+}
+
+// TestRescue kills (SIGKILL) a server while a scheduled run (the feed's
+// poll, hung on its listing) and deliveries (hung on their webhook) are in
+// flight in it, with a second server running on the same database: the
+// second runs the feed's run again for the same period, once, and
+// delivers each delivery exactly once, through the one River client each
+// server has (whichever server leads rescues every kind of job).
+func TestRescue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two server processes for some 30 s per database")
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB, dbURL string) {
+		ctx := context.Background()
+		var (
+			mu       sync.Mutex
+			listings int                // requests of the feed's listing
+			up       bool               // the webhook answers
+			accepted = map[string]int{} // by delivery id
+			hung     = make(chan string, 1+rescueDeliveries)
+			quit     = make(chan struct{})
+		)
+		hang := func(req *http.Request, what string) {
+			hung <- what
+			select {
+			case <-req.Context().Done(): // the server was killed
+			case <-quit:
+			}
+		}
+		mux := http.NewServeMux()
+		// The first listing hangs until its server dies; the next list
+		// nothing.
+		mux.HandleFunc("GET /lastupdate.txt", func(w http.ResponseWriter, req *http.Request) {
+			mu.Lock()
+			listings++
+			first := listings == 1
+			mu.Unlock()
+			if first {
+				hang(req, "listing")
+			}
+		})
+		// The webhook hangs every request until up, then accepts.
+		mux.HandleFunc("POST /hook", func(w http.ResponseWriter, req *http.Request) {
+			io.Copy(io.Discard, req.Body) // then the server notices when the client dies
+			mu.Lock()
+			if !up {
+				mu.Unlock()
+				hang(req, "delivery")
+				return
+			}
+			accepted[req.Header.Get(notify.HeaderDelivery)]++
+			mu.Unlock()
+		})
+		srv := httptest.NewServer(mux)
+		t.Cleanup(func() {
+			close(quit)
+			srv.Close()
+		})
+		env := func(id string) []string {
+			return []string{rescueDBEnv + "=" + dbURL, rescueFeedEnv + "=" + srv.URL + "/lastupdate.txt", rescueIDEnv + "=" + id}
+		}
+
+		// a polls the feed at start; the deliveries enqueued now go to it,
+		// the only server.
+		a := startProcess(t, "a", "TestRescueServer", env("a")...)
+		n, err := notify.New(ctx, db, notify.Config{}, nil) // enqueues only
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Stop(ctx) })
+		var ns []alert.Notification
+		for i := range rescueDeliveries {
+			ns = append(ns, alert.Notification{
+				Receiver: alert.Receiver{Name: "desk", Webhooks: []alert.Webhook{{URL: srv.URL + "/hook"}}},
+				Message:  alert.Message{AlertID: int64(i + 1), Event: "firing", Rule: "test", Country: "CAF", Title: "synthetic"},
+			})
+		}
+		if err := n.Enqueue(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+		for range 1 + rescueDeliveries {
+			select {
+			case <-hung:
+			case <-time.After(30 * time.Second):
+				t.Fatal("a's feed run and deliveries did not all reach the test's server")
+			}
+		}
+		b := startProcess(t, "b", "TestRescueServer", env("b")...)
+		mu.Lock()
+		up = true
+		mu.Unlock()
+		a.kill()
+		killed := time.Now()
+
+		var runAgain, delivered time.Duration
+		waitFor(t, 90*time.Second, "the feed's run again on b", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return listings >= 2
+		})
+		runAgain = time.Since(killed)
+		waitFor(t, 90*time.Second, "the deliveries delivered", func() bool {
+			for i := range rescueDeliveries {
+				log, err := db.Deliveries(ctx, int64(i+1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(log) == 0 || log[len(log)-1].Status != store.DeliveryDelivered {
+					return false
+				}
+			}
+			return true
+		})
+		delivered = time.Since(killed)
+		time.Sleep(2 * time.Second) // room for a run or a delivery again
+		b.kill()
+		t.Logf("after a was killed: the feed's run again on b in %.1f s, deliveries delivered in %.1f s", runAgain.Seconds(), delivered.Seconds())
+
+		// The feed's runs: the one a was running when killed completed by
+		// b; one listing request per run and one for the killed attempt.
+		var feedRuns int
+		for _, r := range scheduledRuns(t, db) {
+			if r.Name != "feed" {
+				continue
+			}
+			feedRuns++
+			if feedRuns == 1 && (r.State != "completed" || !slices.Equal(r.By, []string{"a", "b"})) {
+				t.Errorf("the feed's run for %s: %s, by %v; want completed, by a then b", r.Period, r.State, r.By)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if listings != feedRuns+1 {
+			t.Errorf("the listing was fetched %d times for %d feed runs, want %d (the killed attempt and one per run)", listings, feedRuns, feedRuns+1)
+		}
+		if len(accepted) != rescueDeliveries {
+			t.Errorf("the webhook accepted %d distinct deliveries, want %d", len(accepted), rescueDeliveries)
+		}
+		for id, c := range accepted {
+			if c != 1 {
+				t.Errorf("delivery %s accepted %d times, want once", id, c)
+			}
+		}
+	})
 }

@@ -4,16 +4,12 @@
 // # Queue
 //
 // The queue is River (github.com/riverqueue/river), in the Threshold
-// database itself, on SQLite as on PostgreSQL: its river_* tables are
-// created and upgraded by New (rivermigrate, idempotent; on PostgreSQL
-// under an advisory lock so that servers starting together do not race),
-// next to the schema store.Migrate keeps. On SQLite River shares the
-// store's one write connection (store.DB.QueuePool): River, the ingest and
-// everything else queue for one writer instead of failing with
-// SQLITE_BUSY. On PostgreSQL it has a pgx pool of its own and wakes on
-// LISTEN/NOTIFY; on SQLite River's driver polls a notification table
-// every 50 ms. Both also look for due jobs every FetchPollInterval (200
-// ms), in case a wake-up was missed. FetchCooldown, the least time between
+// database itself, on SQLite as on PostgreSQL, through the process's one
+// River client (package queue; Config.Queue, or one of the Notifier's own
+// for a command that only enqueues): deliveries go through its "notify"
+// queue. On PostgreSQL River wakes on LISTEN/NOTIFY; on SQLite its driver
+// polls a notification table every 50 ms. Both also look for due jobs
+// every FetchPollInterval (200 ms), in case a wake-up was missed. FetchCooldown, the least time between
 // two looks, is 1 ms: with River's default of 100 ms (or 10 ms) a job
 // enqueued soon after another often waited for the poll.
 //
@@ -32,8 +28,17 @@
 //
 // Delivery is at least once: a process that dies after a webhook answered
 // 2xx but before the log records it delivers again when the job is
-// rescued (after Config.RescueAfter). Receivers drop repeats by
-// X-Threshold-Delivery.
+// rescued. Receivers drop repeats by X-Threshold-Delivery.
+//
+// A delivery whose process was killed mid-attempt stays "running" until
+// River's rescuer, in whichever server holds River's leadership, finds it
+// older than Config.RescueAfter (default: the longest attempt, 40 s, plus
+// 10 s); it is then retried after the backoff, by any server. The rescuer
+// looks every 30 s, and a dead leader is replaced within some 21 s: a
+// delivery killed in flight is delivered again within RescueAfter + 30 s
+// + 21 s + RetryBase, 111 s with the defaults (package queue). The
+// attempt that was killed may have reached the receiver; the log shows
+// only the one that finished.
 //
 // # Retries
 //
@@ -83,27 +88,19 @@ package notify
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 
 	"threshold/internal/alert"
+	"threshold/internal/queue"
 	"threshold/internal/store"
 )
 
@@ -124,12 +121,12 @@ const (
 // queueName is the River queue deliveries go through.
 const queueName = "notify"
 
-// migrateLockID is the PostgreSQL advisory lock held while River's schema
-// is migrated.
-const migrateLockID = 0x7468726e6f746966 // "thrnotif"
-
 // Config configures a Notifier. Zero fields take the defaults.
 type Config struct {
+	// Queue is the process's job queue, whose owner starts and stops it;
+	// nil opens one of the Notifier's own.
+	Queue *queue.Queue
+
 	// SMTP is the mail server emails go through; with an empty Host,
 	// email deliveries fail permanently ("no SMTP server configured").
 	SMTP SMTPConfig
@@ -149,8 +146,9 @@ type Config struct {
 	// RescueAfter is how long a job may stay running before it is taken
 	// for abandoned (its process died) and retried; it must exceed the
 	// longest attempt (the webhook or SMTP timeout, whichever is longer,
-	// plus 10 s). Default: that plus a minute. River looks for such jobs
-	// every 30 s, from the process that holds its leadership.
+	// plus 10 s). Default: that plus 10 s. River looks for such jobs
+	// every 30 s, from the process that holds its leadership; it takes
+	// no less than queue.MinRescueAfter.
 	RescueAfter time.Duration
 
 	// LookupEnv finds webhook secrets by variable name; nil is
@@ -195,8 +193,9 @@ func (c Config) withDefaults() Config {
 		c.SMTP.Timeout = DefaultSMTPTimeout
 	}
 	if c.RescueAfter <= 0 {
-		c.RescueAfter = c.jobTimeout() + time.Minute
+		c.RescueAfter = c.jobTimeout() + 10*time.Second
 	}
+	c.RescueAfter = max(c.RescueAfter, c.jobTimeout(), queue.MinRescueAfter)
 	if c.LookupEnv == nil {
 		c.LookupEnv = os.LookupEnv
 	}
@@ -220,163 +219,82 @@ func (c Config) jobTimeout() time.Duration {
 	return max(c.WebhookTimeout, c.SMTP.Timeout) + 10*time.Second
 }
 
-// queue is what the Notifier uses of a River client, whatever its driver's
-// transaction type.
-type queue interface {
-	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	StopAndCancel(ctx context.Context) error
-}
-
 // Notifier delivers notifications through a durable queue. It implements
 // alert.Notifier.
 type Notifier struct {
 	db    *store.DB
 	cfg   Config
 	log   *slog.Logger
-	queue queue
-	close func() // closes what New opened
+	queue *queue.Queue
+	own   bool // the queue is the Notifier's: Start and Stop start and stop it
 }
 
-// New migrates River's schema in db (idempotent) and returns a Notifier
-// that can Enqueue at once and delivers once started.
+// New returns a Notifier that can Enqueue at once and delivers once its
+// queue is started. With Config.Queue nil it opens a queue of its own
+// (migrating River's schema in db), which its Start and Stop start and
+// stop; otherwise it registers its workers and its queue on Config.Queue,
+// whose owner starts and stops it.
 func New(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) (*Notifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Notifier{db: db, cfg: cfg.withDefaults(), log: log, close: func() {}}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker{n: n}); err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
-	}
-	if err := river.AddWorkerSafely(workers, &reportMailWorker{n: n}); err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
-	}
-	riverLog := slog.New(quieter{log.Handler(), slog.LevelWarn}).With("component", "river")
-	rc := &river.Config{
-		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: n.cfg.Workers}},
-		Workers:              workers,
-		Logger:               riverLog,
-		MaxAttempts:          n.cfg.MaxAttempts,
-		RetryPolicy:          backoff{base: n.cfg.RetryBase, max: n.cfg.RetryMax},
-		FetchCooldown:        n.cfg.FetchCooldown,
-		FetchPollInterval:    n.cfg.FetchPollInterval,
-		JobTimeout:           n.cfg.jobTimeout(),
-		RescueStuckJobsAfter: n.cfg.RescueAfter,
-	}
-	sqliteDB, pgURL := db.QueuePool()
-	var err error
-	if sqliteDB != nil {
-		n.queue, err = newSQLiteQueue(ctx, sqliteDB, rc, riverLog)
-	} else {
-		var pool *pgxpool.Pool
-		pool, n.queue, err = newPostgresQueue(ctx, pgURL, rc, riverLog)
-		if pool != nil {
-			n.close = pool.Close
+	n := &Notifier{db: db, cfg: cfg.withDefaults(), log: log, queue: cfg.Queue}
+	if n.queue == nil {
+		q, err := queue.Open(ctx, db, queue.Config{Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
 		}
+		n.queue, n.own = q, true
 	}
-	if err != nil {
+	fail := func(err error) (*Notifier, error) {
+		if n.own {
+			n.queue.Stop(ctx)
+		}
 		return nil, fmt.Errorf("notify: %w", err)
+	}
+	if err := queue.AddWorker(n.queue, &worker{n: n}); err != nil {
+		return fail(err)
+	}
+	if err := queue.AddWorker(n.queue, &reportMailWorker{n: n}); err != nil {
+		return fail(err)
+	}
+	if err := n.queue.AddQueue(queueName, river.QueueConfig{
+		MaxWorkers:        n.cfg.Workers,
+		FetchPollInterval: n.cfg.FetchPollInterval,
+		FetchCooldown:     n.cfg.FetchCooldown,
+	}); err != nil {
+		return fail(err)
 	}
 	return n, nil
 }
 
-func newSQLiteQueue(ctx context.Context, db *sql.DB, rc *river.Config, log *slog.Logger) (queue, error) {
-	driver := riversqlite.New(db)
-	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	// One write connection, BEGIN IMMEDIATE: migrations from two processes
-	// take turns.
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("migrate river schema: %w", err)
-	}
-	return river.NewClient(driver, rc)
-}
-
-func newPostgresQueue(ctx context.Context, url string, rc *river.Config, log *slog.Logger) (*pgxpool.Pool, queue, error) {
-	pc, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("queue pool: %w", err)
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		// pgx's default is max(4, CPUs); River holds one for LISTEN, and
-		// its fetches, completions and leader election share the rest.
-		pc.MaxConns = max(pc.MaxConns, 8)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("queue pool %s: %w", store.MaskURL(url), err)
-	}
-	driver := riverpgxv5.New(pool)
-	fail := func(err error) (*pgxpool.Pool, queue, error) {
-		pool.Close()
-		return nil, nil, err
-	}
-	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: log})
-	if err != nil {
-		return fail(err)
-	}
-	if err := migratePostgres(ctx, pool, m); err != nil {
-		return fail(fmt.Errorf("migrate river schema: %w", err))
-	}
-	c, err := river.NewClient(driver, rc)
-	if err != nil {
-		return fail(err)
-	}
-	return pool, c, nil
-}
-
-// migratePostgres migrates River's schema under an advisory lock, so that
-// servers starting together take turns. The lock is a session lock on a
-// connection of its own: River runs each migration in a transaction of its
-// own (one adds an enum value that the next uses, which PostgreSQL does
-// not allow within one transaction).
-func migratePostgres(ctx context.Context, pool *pgxpool.Pool, m *rivermigrate.Migrator[pgx.Tx]) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLockID)); err != nil {
-		return fmt.Errorf("lock: %w", err)
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockID))
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
-}
-
-// Start starts delivering. Deliveries enqueued before, by this process or
-// an earlier one, are delivered too. Cancelling ctx later stops the
-// Notifier at once, cancelling deliveries in flight (they are retried);
-// Stop is the graceful way.
+// Start starts delivering when the queue is the Notifier's own (with a
+// shared queue, its owner starts it). Deliveries enqueued before, by this
+// process or an earlier one, are delivered too. Cancelling ctx later
+// stops the Notifier at once, cancelling deliveries in flight (they are
+// retried); Stop is the graceful way.
 func (n *Notifier) Start(ctx context.Context) error {
+	if !n.own {
+		return nil
+	}
 	if err := n.queue.Start(ctx); err != nil {
 		return fmt.Errorf("notify: start: %w", err)
 	}
 	return nil
 }
 
-// Stop stops delivering: it waits for the deliveries in flight to end, or,
-// if ctx ends first, cancels them (they stay in the queue and are retried
-// by the next Notifier), then closes what New opened. A Notifier that was
-// never started just closes; a stopped one cannot start again.
+// Stop stops delivering when the queue is the Notifier's own: it waits
+// for the deliveries in flight to end, or, if ctx ends first, cancels
+// them (they stay in the queue and are retried by the next Notifier),
+// then closes what New opened. A Notifier that was never started just
+// closes; a stopped one cannot start again. With a shared queue it does
+// nothing.
 func (n *Notifier) Stop(ctx context.Context) error {
-	defer n.close()
-	err := n.queue.Stop(ctx)
-	if err == nil {
+	if !n.own {
 		return nil
 	}
-	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
-		return fmt.Errorf("notify: stop: %w", err)
-	}
-	n.log.WarnContext(ctx, "notify: deliveries still in flight at shutdown; cancelling them, they will be retried")
-	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := n.queue.StopAndCancel(hard); err != nil {
-		return fmt.Errorf("notify: stop: %w", err)
+	if err := n.queue.Stop(ctx); err != nil {
+		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
 }
@@ -392,7 +310,7 @@ func (n *Notifier) Enqueue(ctx context.Context, ns []alert.Notification) error {
 		for _, a := range jobsFor(nt) {
 			if !seen[a.ID] {
 				seen[a.ID] = true
-				params = append(params, river.InsertManyParams{Args: a})
+				params = append(params, river.InsertManyParams{Args: a, InsertOpts: n.insertOpts()})
 			}
 		}
 	}
@@ -443,25 +361,12 @@ type deliveryArgs struct {
 // Kind names the job kind in River's tables.
 func (deliveryArgs) Kind() string { return "threshold.delivery" }
 
-// InsertOpts makes deliveries unique by delivery id in every job state.
-func (deliveryArgs) InsertOpts() river.InsertOpts { return uniqueForever() }
-
-// uniqueForever is the insert options of the Notifier's jobs: its queue,
-// and unique by their arguments (which carry the job's id) in every job
-// state, so that a job enqueued again, even long after it ran, is not run
-// twice.
-func uniqueForever() river.InsertOpts {
-	return river.InsertOpts{
-		Queue: queueName,
-		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
-				rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
-				rivertype.JobStateRunning, rivertype.JobStateScheduled,
-			},
-		},
-	}
+// insertOpts is the insert options of the Notifier's jobs: its queue, its
+// attempts, and unique by their arguments (which carry the job's id) in
+// every job state, so that a job enqueued again, even long after it ran,
+// is not run twice.
+func (n *Notifier) insertOpts() *river.InsertOpts {
+	return &river.InsertOpts{Queue: queueName, MaxAttempts: n.cfg.MaxAttempts, UniqueOpts: queue.UniqueForever()}
 }
 
 // entry is the delivery log entry for an attempt of a.
@@ -508,9 +413,9 @@ func DeliveryID(alertID int64, event, receiver, channel, target string) string {
 // together.
 type backoff struct{ base, max time.Duration }
 
-// NextRetry implements river.ClientRetryPolicy.
-func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(b.delay(job.Attempt))
+// next is when to retry after the given attempt failed.
+func (b backoff) next(attempt int) time.Time {
+	return time.Now().Add(b.delay(attempt))
 }
 
 func (b backoff) delay(attempt int) time.Duration {
@@ -521,3 +426,6 @@ func (b backoff) delay(attempt int) time.Duration {
 	d = min(d, b.max)
 	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
 }
+
+// retry is the Notifier's backoff.
+func (n *Notifier) retry() backoff { return backoff{base: n.cfg.RetryBase, max: n.cfg.RetryMax} }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 	mail "github.com/wneessen/go-mail"
@@ -33,9 +34,6 @@ type reportMailArgs struct {
 // Kind names the job kind in River's tables.
 func (reportMailArgs) Kind() string { return "threshold.report-mail" }
 
-// InsertOpts makes report emails unique by id in every job state.
-func (reportMailArgs) InsertOpts() river.InsertOpts { return uniqueForever() }
-
 // EnqueueReportMail queues report emails; each is durable once this
 // returns nil, and sent at least once with the Notifier's retries.
 func (n *Notifier) EnqueueReportMail(ctx context.Context, ms []ReportMail) error {
@@ -49,7 +47,7 @@ func (n *Notifier) EnqueueReportMail(ctx context.Context, ms []ReportMail) error
 		id := hex.EncodeToString(h[:16])
 		if !seen[id] {
 			seen[id] = true
-			params = append(params, river.InsertManyParams{Args: reportMailArgs{ID: id, Mail: m}})
+			params = append(params, river.InsertManyParams{Args: reportMailArgs{ID: id, Mail: m}, InsertOpts: n.insertOpts()})
 		}
 	}
 	if len(params) == 0 {
@@ -70,6 +68,8 @@ type reportMailWorker struct {
 // Work makes one attempt; SMTP 5xx replies and bad addresses are
 // permanent, the rest retried.
 func (w *reportMailWorker) Work(ctx context.Context, job *river.Job[reportMailArgs]) error {
+	ctx, cancel := context.WithTimeout(ctx, w.n.cfg.jobTimeout())
+	defer cancel()
 	res := w.n.sendReportMail(ctx, job.Args)
 	attrs := []any{"job", job.Args.ID, "to", job.Args.Mail.To, "file", job.Args.Mail.FileName, "attempt", job.Attempt}
 	if res.err == nil {
@@ -81,6 +81,17 @@ func (w *reportMailWorker) Work(ctx context.Context, job *river.Job[reportMailAr
 		return river.JobCancel(res.err)
 	}
 	return res.err
+}
+
+// Timeout is how long an attempt may be running before it is taken for
+// abandoned (Config.RescueAfter); the attempt itself ends sooner.
+func (w *reportMailWorker) Timeout(*river.Job[reportMailArgs]) time.Duration {
+	return w.n.cfg.RescueAfter
+}
+
+// NextRetry is the Notifier's backoff.
+func (w *reportMailWorker) NextRetry(job *river.Job[reportMailArgs]) time.Time {
+	return w.n.retry().next(job.Attempt)
 }
 
 func (n *Notifier) sendReportMail(ctx context.Context, a reportMailArgs) attemptResult {

@@ -24,6 +24,8 @@ type worker struct {
 // River to retry it (or, after the last attempt, to discard it).
 func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	n, a := w.n, job.Args
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.jobTimeout())
+	defer cancel()
 	if status, done, err := n.db.DeliveryFinished(ctx, a.ID); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	} else if done {
@@ -85,6 +87,16 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return river.JobCancel(res.err)
 	}
 	return res.err
+}
+
+// Timeout is how long an attempt may be running before it is taken for
+// abandoned (Config.RescueAfter); the attempt itself ends sooner, at the
+// webhook or SMTP timeout plus 10 s.
+func (w *worker) Timeout(*river.Job[deliveryArgs]) time.Duration { return w.n.cfg.RescueAfter }
+
+// NextRetry is the Notifier's backoff.
+func (w *worker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
+	return w.n.retry().next(job.Attempt)
 }
 
 // relogDelivered retries logging a delivered attempt whose first write

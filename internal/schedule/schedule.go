@@ -11,18 +11,28 @@
 // server. A server that dies mid-run leaves its run to River's rescuer,
 // which retries or discards it once it is stuck (notify.Config.RescueAfter);
 // the next period's run comes whatever happened to this one. No leader is
-// needed, so no period is lost while a leadership changes hands.
+// needed to insert or run, so no period is lost while a leadership
+// changes hands.
 //
 // A run goes only to servers that registered its job (each job has a queue
 // of its own), so servers with different jobs (a feed on one of them)
-// share a database safely. On SQLite the queue shares the store's one
-// write connection (store.DB.QueuePool), as notify's does.
+// share a database safely.
 //
-// The scheduler's River client takes no part in River's leader election:
-// a leader runs River's maintenance (rescuing stuck jobs, cleaning old
-// ones) with the job kinds it knows, and the notify client, present in
-// every server, must be the one that rescues deliveries. A run rescued by
-// a notify leader is discarded, which is safe: the next period runs anyway.
+// # A server killed mid-run
+//
+// Runs go through the process's one River client (package queue;
+// Config.Queue, or one of the Scheduler's own), which knows every job
+// kind of the process, so whichever server holds River's leadership
+// rescues a run whose server died: once the run has been running longer
+// than its job's Timeout plus a grace (a quarter of it, at most 10 s),
+// the rescuer makes it retryable and a server with the job runs it again
+// for the same period, within Timeout + grace + 30 s (the rescuer's
+// interval) + about 1 s (River's retry delay), plus up to some 21 s when
+// the dead server held the leadership. A run's Timeout travels in the
+// job's arguments, so a leader without the job still rescues it on time.
+// The run that was killed may have done part of its work, and a run that
+// outlives its Timeout is cancelled: every job must be safe to run again
+// for the same period (see app/jobs.go for each one's reason).
 package schedule
 
 import (
@@ -37,12 +47,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"threshold/internal/queue"
 	"threshold/internal/store"
 )
 
@@ -55,8 +63,11 @@ const (
 
 // Config configures a Scheduler.
 type Config struct {
-	// ID names this server in River's tables (attempted_by); "" is
-	// host-pid.
+	// Queue is the process's job queue, whose owner starts and stops it;
+	// nil: the Scheduler opens one of its own at Start.
+	Queue *queue.Queue
+	// ID names this server in River's tables (attempted_by) in a queue
+	// of the Scheduler's own; "" is host-pid.
 	ID string
 	// FetchPollInterval is how often the queue looks for runs without
 	// being woken.
@@ -64,8 +75,11 @@ type Config struct {
 	// MaxAttempts is how often a failed run is tried within its period's
 	// job (River's backoff between attempts).
 	MaxAttempts int
-	Log         *slog.Logger     // nil discards
-	Now         func() time.Time // nil is time.Now; periods follow it
+	// MaxTimeout, if above 0, caps every job's Timeout, and so how long a
+	// run killed with its server waits to be rescued.
+	MaxTimeout time.Duration
+	Log        *slog.Logger     // nil discards
+	Now        func() time.Time // nil is time.Now; periods follow it
 }
 
 // Job is periodic work.
@@ -90,24 +104,16 @@ type Scheduler struct {
 	log  *slog.Logger
 	jobs map[string]Job
 
+	registered bool // the worker, on Config.Queue
+
 	mu      sync.Mutex
-	queue   queue
-	close   func()
+	queue   *queue.Queue // Config.Queue, or the Scheduler's own once started
+	own     bool
 	cancel  context.CancelFunc
 	tickers sync.WaitGroup
 }
 
-// queue is what the scheduler uses of a River client, whatever its
-// driver's transaction type.
-type queue interface {
-	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-}
-
-// New returns a Scheduler over db, whose River schema must exist by
-// Start (the notify package migrates it).
+// New returns a Scheduler over db.
 func New(db *store.DB, cfg Config) *Scheduler {
 	if cfg.ID == "" {
 		host, _ := os.Hostname()
@@ -125,11 +131,12 @@ func New(db *store.DB, cfg Config) *Scheduler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Scheduler{db: db, cfg: cfg, log: cfg.Log, jobs: map[string]Job{}, close: func() {}}
+	return &Scheduler{db: db, cfg: cfg, log: cfg.Log, jobs: map[string]Job{}, queue: cfg.Queue}
 }
 
-// Add registers a job; call it before Start. A job with Every <= 0 is
-// disabled and ignored.
+// Add registers a job; call it before Start, and, with Config.Queue,
+// before the queue's first use. A job with Every <= 0 is disabled and
+// ignored.
 func (s *Scheduler) Add(j Job) error {
 	switch {
 	case !nameRE.MatchString(j.Name) || len(j.Name) > 50:
@@ -144,14 +151,43 @@ func (s *Scheduler) Add(j Job) error {
 	if j.Timeout <= 0 {
 		j.Timeout = DefaultTimeout
 	}
+	if s.cfg.MaxTimeout > 0 {
+		j.Timeout = min(j.Timeout, s.cfg.MaxTimeout)
+	}
+	if s.cfg.Queue != nil {
+		if err := s.register(s.cfg.Queue, j); err != nil {
+			return err
+		}
+	}
 	s.jobs[j.Name] = j
 	return nil
 }
 
-// runArgs is one run: a job's name and the start of its period.
+// register adds j's queue to q, and the worker with the first job.
+func (s *Scheduler) register(q *queue.Queue, j Job) error {
+	if !s.registered {
+		if err := queue.AddWorker(q, &worker{s: s}); err != nil {
+			return fmt.Errorf("schedule: %w", err)
+		}
+		s.registered = true
+	}
+	if err := q.AddQueue(queueOf(j.Name), river.QueueConfig{
+		MaxWorkers:        1,
+		FetchPollInterval: s.cfg.FetchPollInterval,
+		FetchCooldown:     min(100*time.Millisecond, s.cfg.FetchPollInterval),
+	}); err != nil {
+		return fmt.Errorf("schedule: job %s: %w", j.Name, err)
+	}
+	return nil
+}
+
+// runArgs is one run: a job's name and the start of its period, which
+// make it unique, and its job's Timeout, which any server's rescuer
+// reads.
 type runArgs struct {
-	Name   string    `json:"name" river:"unique"`
-	Period time.Time `json:"period" river:"unique"`
+	Name    string        `json:"name" river:"unique"`
+	Period  time.Time     `json:"period" river:"unique"`
+	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
 // Kind names the run kind in River's tables.
@@ -159,32 +195,34 @@ func (runArgs) Kind() string { return "threshold.scheduled" }
 
 func queueOf(name string) string { return "schedule-" + name }
 
-// Start starts working runs and inserting one per period of each job,
-// the current period's at once.
+// Start starts inserting one run per period of each job, the current
+// period's at once, and, in a queue of the Scheduler's own, working them
+// (a shared queue's owner starts it).
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.queue != nil {
+	if s.cancel != nil {
 		return errors.New("schedule: already started")
 	}
 	if len(s.jobs) == 0 {
 		return nil
 	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
-		return fmt.Errorf("schedule: %w", err)
-	}
-	queues := map[string]river.QueueConfig{}
-	for name := range s.jobs {
-		queues[queueOf(name)] = river.QueueConfig{MaxWorkers: 1}
-	}
-	var err error
-	if s.queue, s.close, err = s.newQueue(ctx, queues, workers); err != nil {
-		return fmt.Errorf("schedule: %w", err)
-	}
-	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
-		s.close()
-		return fmt.Errorf("schedule: start: %w", err)
+	if s.queue == nil {
+		q, err := queue.Open(ctx, s.db, queue.Config{ID: s.cfg.ID, Log: s.log})
+		if err != nil {
+			return fmt.Errorf("schedule: %w", err)
+		}
+		for _, j := range s.jobs {
+			if err := s.register(q, j); err != nil {
+				q.Stop(ctx)
+				return err
+			}
+		}
+		if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+			q.Stop(ctx)
+			return fmt.Errorf("schedule: %w", err)
+		}
+		s.queue, s.own = q, true
 	}
 	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -196,41 +234,6 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}()
 	}
 	return nil
-}
-
-// newQueue builds a River client over the database: with queues and
-// workers, one that works runs; without, one that only inserts and lists.
-func (s *Scheduler) newQueue(ctx context.Context, queues map[string]river.QueueConfig, workers *river.Workers) (queue, func(), error) {
-	rc := &river.Config{
-		ID:                     s.cfg.ID,
-		Queues:                 queues,
-		Workers:                workers,
-		Logger:                 s.log.With("component", "river-schedule"),
-		MaxAttempts:            s.cfg.MaxAttempts,
-		FetchPollInterval:      s.cfg.FetchPollInterval,
-		FetchCooldown:          min(100*time.Millisecond, s.cfg.FetchPollInterval),
-		JobTimeout:             DefaultTimeout,
-		LeaderElectionDisabled: true,
-	}
-	sqliteDB, pgURL := s.db.QueuePool()
-	if sqliteDB != nil {
-		c, err := river.NewClient(riversqlite.New(sqliteDB), rc)
-		return c, func() {}, err
-	}
-	pc, err := pgxpool.ParseConfig(pgURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("queue pool: %w", err)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("queue pool %s: %w", store.MaskURL(pgURL), err)
-	}
-	c, err := river.NewClient(riverpgxv5.New(pool), rc)
-	if err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	return c, pool.Close, nil
 }
 
 // tick inserts j's run of the current period, then of each period as it
@@ -255,17 +258,10 @@ func (s *Scheduler) tick(ctx context.Context, j Job) {
 
 // insert inserts j's run of period unless some server already did.
 func (s *Scheduler) insert(ctx context.Context, j Job, period time.Time) error {
-	res, err := s.queue.Insert(ctx, runArgs{Name: j.Name, Period: period.UTC()}, &river.InsertOpts{
+	res, err := s.queue.Insert(ctx, runArgs{Name: j.Name, Period: period.UTC(), Timeout: j.Timeout}, &river.InsertOpts{
 		Queue:       queueOf(j.Name),
 		MaxAttempts: s.cfg.MaxAttempts,
-		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
-				rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
-				rivertype.JobStateRunning, rivertype.JobStateScheduled,
-			},
-		},
+		UniqueOpts:  queue.UniqueForever(),
 	})
 	if err != nil {
 		return err
@@ -276,18 +272,20 @@ func (s *Scheduler) insert(ctx context.Context, j Job, period time.Time) error {
 	return nil
 }
 
-// Stop stops inserting runs and waits for runs in flight until ctx ends
-// (then they are cancelled and River retries them later), and closes what
-// Start opened.
+// Stop stops inserting runs and, in a queue of the Scheduler's own, waits
+// for runs in flight until ctx ends (then they are cancelled and River
+// retries them later), and closes what Start opened.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.queue == nil {
+	if s.cancel == nil {
 		return nil
 	}
 	s.cancel()
 	s.tickers.Wait()
-	defer s.close()
+	if !s.own {
+		return nil
+	}
 	if err := s.queue.Stop(ctx); err != nil {
 		return fmt.Errorf("schedule: stop: %w", err)
 	}
@@ -312,14 +310,11 @@ func (s *Scheduler) Runs(ctx context.Context) ([]Run, error) {
 	q := s.queue
 	s.mu.Unlock()
 	if q == nil {
-		var (
-			closeQ func()
-			err    error
-		)
-		if q, closeQ, err = s.newQueue(ctx, nil, nil); err != nil {
+		var err error
+		if q, err = queue.Open(ctx, s.db, queue.Config{ID: s.cfg.ID, Log: s.log}); err != nil {
 			return nil, fmt.Errorf("schedule: %w", err)
 		}
-		defer closeQ()
+		defer q.Stop(ctx)
 	}
 	params := river.NewJobListParams().Kinds(runArgs{}.Kind()).First(10000).
 		States(rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,

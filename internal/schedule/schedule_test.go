@@ -7,24 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"threshold/internal/notify"
 	"threshold/internal/schedule"
 	"threshold/internal/store"
 	"threshold/internal/storetest"
 )
-
-// migrateRiver creates River's tables, as the notify package does in a
-// server.
-func migrateRiver(t *testing.T, db *store.DB) {
-	t.Helper()
-	n, err := notify.New(context.Background(), db, notify.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestOncePerPeriodAcrossServers runs two schedulers (two servers) on one
 // database with a job every second: each period runs once, on one of
@@ -32,7 +18,6 @@ func migrateRiver(t *testing.T, db *store.DB) {
 func TestOncePerPeriodAcrossServers(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB, url string) {
 		ctx := context.Background()
-		migrateRiver(t, db)
 		var (
 			mu    sync.Mutex
 			ticks = map[string]int{} // server → runs of "tick"

@@ -3,7 +3,7 @@ package store
 import "database/sql"
 
 // QueuePool returns what a job queue that keeps its own tables in this
-// database (the notify package's River queue) needs to reach it: on
+// database (package queue's River client) needs to reach it: on
 // SQLite the write pool, whose one connection every writer shares, so that
 // the queue and the store never hold two write locks on one file and
 // never see SQLITE_BUSY; on PostgreSQL the URL, from which the queue opens
