@@ -321,3 +321,22 @@ func TestPostgresCopyEncodesEveryColumn(t *testing.T) {
 		t.Errorf("stored rows:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// The blocks of rows come gzip-compressed: PostgreSQL stores them without
+// trying to compress them again (migration 00017).
+func TestPostgresBlocksStoredWithoutRecompression(t *testing.T) {
+	_, url := storetest.Postgres(t)
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var storage string
+	err = raw.QueryRow(`SELECT attstorage FROM pg_attribute WHERE attrelid = to_regclass('ingest_blocks') AND attname = 'data'`).Scan(&storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if storage != "e" {
+		t.Errorf("ingest_blocks.data storage = %q, want %q (EXTERNAL)", storage, "e")
+	}
+}
