@@ -42,6 +42,9 @@ type Reject struct {
 type Batch struct {
 	Block   Block
 	Records []Record
+	// Prepared is what a Preparer's Prepare computed from Records for
+	// its Write; nil if Prepare was not called.
+	Prepared any
 }
 
 // Block is a run of a stream's bytes as read from the file, kept so that
@@ -191,6 +194,15 @@ type FileWriter interface {
 	// Touched returns what the writer's committed writes changed (for an
 	// Atomic writer, nothing before Finish).
 	Touched() Touched
+}
+
+// Preparer is implemented by a FileWriter that can do part of the work of
+// a Write ahead of it, without the database: Prepare is called on the
+// decoding goroutines, once per batch and concurrently for different
+// batches, before that batch's Write, so that the one goroutine writing has
+// less to do. It may set b.Prepared and must not change anything else.
+type Preparer interface {
+	Prepare(b *Batch)
 }
 
 // Options control an ingest.
@@ -447,6 +459,7 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 			}
 		}
 	}()
+	prep, _ := w.(Preparer)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -454,6 +467,9 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 			defer wg.Done()
 			for j := range work {
 				j.batch.Records, j.err = d.decodeAll(j.rows)
+				if j.err == nil && prep != nil {
+					prep.Prepare(&j.batch)
+				}
 				j.batch.Block.Data = compressBlock(j.raw)
 				j.rows, j.raw = nil, nil
 				close(j.ready)

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,7 +167,11 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 				return err
 			}
 		}
-		c, err = w.write(ctx, tx, b.Records)
+		p, _ := b.Prepared.(*prepared)
+		if p == nil || p.n != len(b.Records) {
+			p = nil // a batch Write was not prepared for, or changed after
+		}
+		c, err = w.write(ctx, tx, b.Records, p)
 		return err
 	})
 	if err != nil {
@@ -184,14 +188,30 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 	return c, nil
 }
 
-func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (ingest.Counts, error) {
+// write stores a batch's records; p, if not nil, is what Prepare computed
+// of them.
+func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record, p *prepared) (ingest.Counts, error) {
 	c := ingest.Counts{Read: len(recs)}
-	existing, err := w.lookup(ctx, tx, recs)
+	var keys []uint64 // of recs, for seen; SQLite needs none
+	switch {
+	case w.db.d.name == "sqlite":
+	case p != nil:
+		keys = p.keys
+	default:
+		keys = make([]uint64, len(recs))
+		for i := range recs {
+			if recs[i].Reject == nil {
+				keys[i] = keyHash(recs[i].Event.Key())
+			}
+		}
+	}
+	existing, err := w.lookup(ctx, tx, recs, keys)
 	if err != nil {
 		return c, err
 	}
 	var (
 		inserts []*ingest.Record
+		at      []int // index in recs of each of inserts
 		updates []update
 		rejects []*ingest.Record
 	)
@@ -208,7 +228,7 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 			if inserts[j].Hash == r.Hash {
 				c.Unchanged++
 			} else {
-				inserts[j] = r
+				inserts[j], at[j] = r, i
 				c.Updated++
 			}
 			continue
@@ -228,11 +248,52 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 		}
 		pending[k] = len(inserts)
 		inserts = append(inserts, r)
+		at = append(at, i)
 		c.Inserted++
 	}
 	ts := w.db.instantArg(w.now())
-	if err := w.insertEvents(ctx, tx, inserts, ts); err != nil {
-		return c, err
+	skipped := make([]bool, len(inserts)) // stored already, found by the insert
+	switch {
+	case len(inserts) == 0:
+	case w.db.d.name == "sqlite":
+		var args []any
+		if p != nil {
+			args = p.args
+		}
+		short, err := w.insertEventsSQLite(ctx, tx, inserts, at, args, ts)
+		if err != nil {
+			return c, err
+		}
+		// A statement that inserted fewer rows than it carried met keys
+		// stored already: the lookup skipped them (a first load looks
+		// nothing up) or another writer stored them since. Each is then
+		// what the lookup would have found.
+		for _, ch := range short {
+			for j := ch[0]; j < ch[1]; j++ {
+				r := inserts[j]
+				ex, ok, err := w.storedElsewhere(ctx, tx, r)
+				if err != nil {
+					return c, err
+				}
+				if !ok {
+					continue
+				}
+				skipped[j] = true
+				c.Inserted--
+				if ex.hash == r.Hash || olderVersion(r.Event.Version, ex.version) {
+					c.Unchanged++
+					continue
+				}
+				updates = append(updates, update{id: ex.id, rec: r})
+				w.pending.Add(ex.country, ex.day)
+				w.pending.Add(r.Event.Country, r.Event.DateStart)
+				c.Updated++
+			}
+		}
+	default:
+		if err := w.insertEventsPostgres(ctx, tx, inserts, ts); err != nil {
+			return c, err
+		}
 	}
 	for _, u := range updates {
 		if err := w.updateEvent(ctx, tx, u, ts); err != nil {
@@ -242,11 +303,44 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record) (i
 	if err := w.insertRejects(ctx, tx, rejects, ts); err != nil {
 		return c, err
 	}
-	for _, r := range inserts {
-		w.seen.add(r.Event.Key())
+	for j, r := range inserts {
+		if skipped[j] {
+			continue
+		}
+		if w.db.d.name != "sqlite" {
+			w.seen.addHash(keys[at[j]])
+		}
 		w.pending.Add(r.Event.Country, r.Event.DateStart)
 	}
 	return c, nil
+}
+
+// storedElsewhere returns the stored event of r's key if it is not the one
+// r's own insert stored (another line or another file), and whether there
+// is one.
+func (w *fileWriter) storedElsewhere(ctx context.Context, tx txn, r *ingest.Record) (storedEvent, bool, error) {
+	var (
+		se     storedEvent
+		day    any
+		fileID int64
+		line   int
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, raw_hash, source_version, country, date_start, file_id, line
+		FROM events WHERE source = ? AND source_id = ?`, string(r.Event.Source), r.Event.SourceID).
+		Scan(&se.id, &se.hash, &se.version, &se.country, &day, &fileID, &line)
+	if errors.Is(err, sql.ErrNoRows) {
+		return se, false, nil
+	}
+	if err != nil {
+		return se, false, fmt.Errorf("look up event %s %s: %w", r.Event.Source, r.Event.SourceID, err)
+	}
+	if fileID == w.fileID && line == r.Line {
+		return se, false, nil
+	}
+	if se.day, err = scanDate(day); err != nil {
+		return se, false, err
+	}
+	return se, true, nil
 }
 
 // keySet is the set of keys a writer inserted, answering "maybe" or
@@ -265,15 +359,20 @@ const (
 	keySetFalsePosit = 0.01
 )
 
-func (s *keySet) add(k event.Key) {
+func (s *keySet) add(k event.Key) { s.addHash(keyHash(k)) }
+
+func (s *keySet) has(k event.Key) bool { return s.hasHash(keyHash(k)) }
+
+// addHash adds the key whose keyHash is h.
+func (s *keySet) addHash(h uint64) {
 	if s.big != nil {
-		s.big.Add(keyBytes(k))
+		s.big.Add(hashBytes(h))
 		return
 	}
 	if s.small == nil {
 		s.small = map[uint64]struct{}{}
 	}
-	s.small[keyHash(k)] = struct{}{}
+	s.small[h] = struct{}{}
 	if len(s.small) > keySetSmall {
 		// The hashes are all that is kept, so the filter starts afresh
 		// from them: it tests hashes' bytes from here on.
@@ -285,27 +384,74 @@ func (s *keySet) add(k event.Key) {
 	}
 }
 
-func (s *keySet) has(k event.Key) bool {
+// hasHash reports whether the key whose keyHash is h may be in the set.
+func (s *keySet) hasHash(h uint64) bool {
 	if s.big != nil {
-		return s.big.Test(keyBytes(k))
+		return s.big.Test(hashBytes(h))
 	}
-	_, ok := s.small[keyHash(k)]
+	_, ok := s.small[h]
 	return ok
 }
 
-// keyBytes is what the filter holds of k: its hash's bytes, so that the
-// keys hashed before the switch and after it are tested alike.
-func keyBytes(k event.Key) []byte { return hashBytes(keyHash(k)) }
-
+// hashBytes is what the filter holds of a key: its hash's bytes, so that
+// the keys hashed before the switch and after it are tested alike.
 func hashBytes(h uint64) []byte { return binary.LittleEndian.AppendUint64(nil, h) }
 
-// keyHash is FNV-1a over k's source, a zero byte and its source id.
+// keyHash is FNV-1a over k's source, a zero byte and its source id,
+// written out rather than through hash/fnv, which would copy both strings.
 func keyHash(k event.Key) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(k.Source))
-	h.Write([]byte{0})
-	h.Write([]byte(k.SourceID))
-	return h.Sum64()
+	const (
+		offset64 = 14695981039346656037
+		prime64  = 1099511628211
+	)
+	h := uint64(offset64)
+	for i := 0; i < len(k.Source); i++ {
+		h ^= uint64(k.Source[i])
+		h *= prime64
+	}
+	h *= prime64 // the zero byte: h ^= 0 changes nothing
+	for i := 0; i < len(k.SourceID); i++ {
+		h ^= uint64(k.SourceID[i])
+		h *= prime64
+	}
+	return h
+}
+
+// prepared is what Prepare computes of a batch on the decoding goroutines,
+// index for index with its records: on SQLite the column values, on
+// PostgreSQL the key hashes.
+type prepared struct {
+	n    int      // records
+	keys []uint64 // keyHash of each record's key; 0 for a reject
+	// args holds sqliteRowArgs values per record: those of
+	// sqliteEventColumns after the first three (nils for a reject).
+	args []any
+}
+
+// Prepare computes the column values (SQLite) or the key hashes
+// (PostgreSQL) of a batch's events, so that Write only binds or looks
+// them up.
+func (w *fileWriter) Prepare(b *ingest.Batch) {
+	p := &prepared{n: len(b.Records)}
+	sqlite := w.db.d.name == "sqlite"
+	if sqlite {
+		p.args = make([]any, 0, len(b.Records)*sqliteRowArgs)
+	} else {
+		p.keys = make([]uint64, len(b.Records))
+	}
+	for i := range b.Records {
+		r := &b.Records[i]
+		switch {
+		case r.Reject != nil && sqlite:
+			p.args = append(p.args, make([]any, sqliteRowArgs)...)
+		case r.Reject != nil:
+		case sqlite:
+			p.args = appendSQLiteEventArgs(p.args, r)
+		default:
+			p.keys[i] = keyHash(r.Event.Key())
+		}
+	}
+	b.Prepared = p
 }
 
 type update struct {
@@ -314,7 +460,7 @@ type update struct {
 }
 
 // lookup finds the stored versions of the batch's events.
-func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record) (map[event.Key]storedEvent, error) {
+func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record, keys []uint64) (map[event.Key]storedEvent, error) {
 	bySource := map[event.Source][]string{}
 	for i := range recs {
 		r := &recs[i]
@@ -332,7 +478,9 @@ func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record) (
 		}
 		k := r.Event.Key()
 		if w.sourceEmpty {
-			if !w.seen.has(k) {
+			// On SQLite the insert finds keys stored already; on
+			// PostgreSQL only those in seen can be.
+			if w.db.d.name == "sqlite" || !w.seen.hasHash(keys[i]) {
 				continue
 			}
 		}
@@ -386,63 +534,136 @@ func rowPlaceholders(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }
 
-func (w *fileWriter) insertEvents(ctx context.Context, tx txn, recs []*ingest.Record, ts any) error {
-	if len(recs) == 0 {
-		return nil
+// sqliteRowsPerInsert is how many rows one SQLite INSERT statement
+// carries. The pure-Go driver spends more per statement execution (reset,
+// clearing bindings, reading the changes and last row id, each entering the
+// connection's mutex) than SQLite spends inserting a row, so a multi-row
+// statement amortises that over its rows.
+const sqliteRowsPerInsert = 64
+
+// sqliteEventColumns are eventColumns with the three values a batch shares
+// (file_id, first_ingested, last_changed) first, so that every row of a
+// multi-row INSERT refers to the same two parameters, ?1 and ?2, and binds
+// only its own values.
+var sqliteEventColumns = append([]string{"file_id", "first_ingested", "last_changed"},
+	slices.DeleteFunc(slices.Clone(eventColumns), func(c string) bool {
+		return c == "file_id" || c == "first_ingested" || c == "last_changed"
+	})...)
+
+// sqliteInsertSQL is a multi-row INSERT of n events in sqliteEventColumns.
+func sqliteInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO events (" + strings.Join(sqliteEventColumns, ", ") + ") VALUES ")
+	row := "(?1, ?2, ?2, " + placeholders(sqliteRowArgs) + ")"
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
 	}
-	if w.db.d.name == "sqlite" {
-		return w.insertEventsSQLite(ctx, tx, recs, ts)
-	}
-	return w.insertEventsPostgres(ctx, tx, recs, ts)
+	b.WriteString(" ON CONFLICT (source, source_id) DO NOTHING")
+	return b.String()
 }
 
-// insertEventsSQLite inserts events one row at a time through the driver
-// connection with a prepared statement. In SQLite a single-row INSERT costs
-// little more than binding its values, and it needs no statement journal,
-// which a multi-row INSERT does; going round database/sql saves converting
-// and checking every argument.
-func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ingest.Record, ts any) error {
-	q := `INSERT INTO events (` + strings.Join(eventColumns, ", ") + `) VALUES (` + placeholders(len(eventColumns)) +
-		`) ON CONFLICT (source, source_id) DO NOTHING`
-	return tx.conn.Raw(func(dc any) error {
+// insertEventsSQLite inserts events through the driver connection with
+// prepared multi-row statements, going round database/sql, which would
+// convert and check every argument. recs[i] is the batch's record at[i],
+// whose values are prepared[at[i]*sqliteRowArgs:], unless prepared is nil.
+// A key stored already is left as it is (ON CONFLICT DO NOTHING); short
+// lists the ranges of recs of the statements that inserted fewer rows than
+// they carried.
+func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ingest.Record, at []int, prepared []any, ts any) (short [][2]int, err error) {
+	done := 0 // rows of recs executed
+	err = tx.conn.Raw(func(dc any) error {
 		prep, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return fmt.Errorf("driver connection %T cannot prepare statements", dc)
 		}
-		st, err := prep.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare insert: %w", err)
-		}
-		defer st.Close()
-		exec, ok := st.(driver.StmtExecContext)
-		if !ok {
-			return fmt.Errorf("driver statement %T cannot execute with a context", st)
-		}
 		// The driver watches a cancellable context with a goroutine per
-		// call; one row takes microseconds, so the context is checked here
-		// instead, every few hundred rows.
+		// call; a statement takes well under a millisecond, so the
+		// context is checked here instead, between statements.
 		bg := context.WithoutCancel(ctx)
-		vals := make([]any, 0, len(eventColumns))
-		args := make([]driver.NamedValue, len(eventColumns))
+		args := make([]driver.NamedValue, 2+min(len(recs), sqliteRowsPerInsert)*sqliteRowArgs)
+		vals := make([]any, 0, sqliteRowArgs)
 		for i := range args {
 			args[i].Ordinal = i + 1
 		}
-		for i, r := range recs {
-			if i%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
+		args[0].Value, args[1].Value = w.fileID, ts
+		var (
+			st   driver.Stmt
+			rows int // of st
+		)
+		defer func() {
+			if st != nil {
+				st.Close()
+			}
+		}()
+		for len(recs) > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n := min(len(recs), sqliteRowsPerInsert)
+			if n != rows {
+				if st != nil {
+					st.Close()
+				}
+				var err error
+				if st, err = prep.PrepareContext(ctx, sqliteInsertSQL(n)); err != nil {
+					st = nil
+					return fmt.Errorf("prepare insert: %w", err)
+				}
+				rows = n
+			}
+			exec, ok := st.(driver.StmtExecContext)
+			if !ok {
+				return fmt.Errorf("driver statement %T cannot execute with a context", st)
+			}
+			a := 2
+			for i, r := range recs[:n] {
+				v := vals
+				if prepared != nil {
+					v = prepared[at[i]*sqliteRowArgs:][:sqliteRowArgs]
+				} else {
+					v = appendSQLiteEventArgs(vals[:0], r)
+				}
+				for _, x := range v {
+					args[a].Value = x
+					a++
 				}
 			}
-			vals = append(w.appendEventArgs(vals[:0], r, ts), ts, ts)
-			for j, v := range vals {
-				args[j].Value = v
+			res, err := exec.ExecContext(bg, args[:a])
+			if err != nil {
+				return fmt.Errorf("insert events from line %d: %w", recs[0].Line, err)
 			}
-			if _, err := exec.ExecContext(bg, args); err != nil {
-				return fmt.Errorf("insert event from line %d: %w", r.Line, err)
+			if inserted, err := res.RowsAffected(); err != nil {
+				return err
+			} else if inserted < int64(n) {
+				short = append(short, [2]int{done, done + n})
 			}
+			recs, at = recs[n:], at[n:]
+			done += n
 		}
 		return nil
 	})
+	return short, err
+}
+
+// sqliteRowArgs is the number of values each row of a multi-row INSERT
+// binds: sqliteEventColumns after the first three.
+var sqliteRowArgs = len(sqliteEventColumns) - 3
+
+// appendSQLiteEventArgs appends the values of r in sqliteEventColumns
+// after the first three. The values are of driver.Value types, so that
+// they go to the driver as they are.
+func appendSQLiteEventArgs(args []any, r *ingest.Record) []any {
+	e := &r.Event
+	return append(args,
+		string(e.Source), e.SourceID, e.Version, dateArg(e.DateStart), dateArg(e.DateEnd), int64(e.DatePrecision),
+		e.Country, e.Admin1, e.Place, floatArg(e.Latitude), floatArg(e.Longitude), int64(e.GeoPrecision),
+		string(e.Category), e.SourceType, e.SourceSubType, int64(e.QuadClass), e.Actor1, e.Actor2,
+		intArg(e.Fatalities.Best), intArg(e.Fatalities.Low), intArg(e.Fatalities.High),
+		floatArg(e.Goldstein), floatArg(e.Tone), e.Electoral,
+		e.SourceRef, r.Hash, int64(r.Line), r.Offset, int64(r.Length))
 }
 
 // appendEventArgs appends the values of eventColumns up to raw_length;

@@ -203,3 +203,90 @@ func TestAtomicFirstLoadRollsBackTheDrop(t *testing.T) {
 		t.Errorf("indexes after a rolled-back atomic load = %q, want %q", got, wantIndexes)
 	}
 }
+
+// TestFirstLoadRepeatedKeys: a first load looks nothing up on SQLite, so a
+// key repeated in a later batch is found by its insert, which leaves the
+// stored row alone; the writer then counts and updates it as a lookup
+// would have, and counts the other rows of the same statement as inserted.
+// Each case runs with and without the batches prepared on the decoding
+// goroutines.
+func TestFirstLoadRepeatedKeys(t *testing.T) {
+	many := func(line int, from, n int) []row {
+		var rs []row
+		for i := range n {
+			rs = append(rs, row{line: line + i, id: strconv.Itoa(from + i), deaths: "x", country: "MLI", date: day("2012-01-01")})
+		}
+		return rs
+	}
+	tests := []struct {
+		name     string
+		second   []row
+		want     ingest.Counts // of both batches
+		wantLine int           // where event 7 is stored from
+		wantBest int
+	}{
+		{
+			name:   "same row again",
+			second: append(many(200, 100, 70), row{line: 300, id: "7", deaths: "xxx", country: "MLI", date: day("2012-01-01")}),
+			want:   ingest.Counts{Read: 141, Inserted: 140, Unchanged: 1}, wantLine: 8, wantBest: 3,
+		},
+		{
+			name:   "changed row",
+			second: append(many(200, 100, 70), row{line: 300, id: "7", deaths: "xxx", salt: 1, country: "MLI", date: day("2012-01-01")}),
+			want:   ingest.Counts{Read: 141, Inserted: 140, Updated: 1}, wantLine: 300, wantBest: 3,
+		},
+		{
+			name:   "older release",
+			second: []row{{line: 300, id: "7", deaths: "x", salt: 1, version: "19.1", country: "MLI", date: day("2012-01-01")}},
+			want:   ingest.Counts{Read: 71, Inserted: 70, Unchanged: 1}, wantLine: 8, wantBest: 3,
+		},
+	}
+	for _, tt := range tests {
+		for _, prepare := range []bool{false, true} {
+			t.Run(tt.name+"/prepared="+strconv.FormatBool(prepare), func(t *testing.T) {
+				storetest.ForEach(t, func(t *testing.T, db *store.DB, url string) {
+					ctx := context.Background()
+					first := many(2, 1, 70)
+					first[6] = row{line: 8, id: "7", deaths: "xxx", version: "21.1", country: "MLI", date: day("2012-01-01")}
+					w, err := db.BeginFile(ctx, ingest.FileInfo{Name: "f.csv", SHA256: "f", Format: "test", Separator: ","},
+						ingest.WriteOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer w.Close()
+					var total ingest.Counts
+					for _, b := range []*ingest.Batch{batch(0, first...), batch(10000, tt.second...)} {
+						if p, ok := w.(ingest.Preparer); ok && prepare {
+							p.Prepare(b)
+						}
+						c, err := w.Write(ctx, b)
+						if err != nil {
+							t.Fatal(err)
+						}
+						total.Add(c)
+					}
+					if err := w.Finish(ctx, total); err != nil {
+						t.Fatal(err)
+					}
+					if total != tt.want {
+						t.Errorf("counts = %+v, want %+v", total, tt.want)
+					}
+					n, err := db.CountEvents(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n != tt.want.Inserted {
+						t.Errorf("%d events stored, want %d", n, tt.want.Inserted)
+					}
+					e, err := db.Event(ctx, event.Key{Source: event.UCDPGED, SourceID: "7"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if e.Line != tt.wantLine || *e.Fatalities.Best != tt.wantBest {
+						t.Errorf("event 7 from line %d with %d deaths, want line %d with %d", e.Line, *e.Fatalities.Best, tt.wantLine, tt.wantBest)
+					}
+				})
+			})
+		}
+	}
+}
