@@ -401,17 +401,23 @@ const (
 )
 
 // TestRescue's servers: a scheduled run is cut at rescueRunTimeout and
-// taken for abandoned 3 s later; a delivery attempt ends after 11 s and
-// is taken for abandoned at rescueDeliveryAfter.
+// taken for abandoned 2 s later; a delivery attempt gives up on the
+// webhook after rescueWebhookTimeout, ends 10 s later at most, and is
+// taken for abandoned at rescueDeliveryAfter. The victim must be killed
+// before the first two: its attempts are then still in flight. Both
+// bounds are below the 15 s a dead leader's lease lasts, so that the
+// survivor's rescuer, which runs as it takes the leadership and every
+// 30 s after, finds them abandoned on its first look.
 const (
-	rescueRunTimeout    = 12 * time.Second
-	rescueDeliveryAfter = 15 * time.Second
-	rescueDeliveries    = 3
+	rescueRunTimeout     = 8 * time.Second
+	rescueWebhookTimeout = 5 * time.Second
+	rescueDeliveryAfter  = 15 * time.Second
+	rescueDeliveries     = 3
 )
 
 // TestRescueServer is one server of TestRescue, in a process of its own:
 // a feed polled daily from a listing URL, deliveries that give up on a
-// receiver after 1 s. It prints its address and serves until killed.
+// receiver after 5 s. It prints its address and serves until killed.
 func TestRescueServer(t *testing.T) {
 	db, listing, id := os.Getenv(rescueDBEnv), os.Getenv(rescueFeedEnv), os.Getenv(rescueIDEnv)
 	if db == "" {
@@ -423,7 +429,7 @@ func TestRescueServer(t *testing.T) {
 		Feed:      feed.Config{URL: listing, Claimer: id, WorkDir: t.TempDir()},
 		FeedEvery: 24 * time.Hour,
 		Warnings: WarningOptions{Notify: notify.Config{
-			WebhookTimeout: time.Second, SMTP: notify.SMTPConfig{Timeout: time.Second},
+			WebhookTimeout: rescueWebhookTimeout, SMTP: notify.SMTPConfig{Timeout: time.Second},
 			MaxAttempts: 5, RetryBase: 100 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 			FetchPollInterval: 100 * time.Millisecond, RescueAfter: rescueDeliveryAfter,
 		}},
@@ -460,7 +466,10 @@ func TestRescue(t *testing.T) {
 			quit     = make(chan struct{})
 		)
 		hang := func(req *http.Request, what string) {
-			hung <- what
+			select {
+			case hung <- what:
+			default:
+			}
 			select {
 			case <-req.Context().Done(): // the server was killed
 			case <-quit:
@@ -524,6 +533,7 @@ func TestRescue(t *testing.T) {
 				t.Fatal("a's feed run and deliveries did not all reach the test's server")
 			}
 		}
+		started := time.Now()
 		b := startProcess(t, "b", "TestRescueServer", env("b")...)
 		mu.Lock()
 		up = true
@@ -531,6 +541,10 @@ func TestRescue(t *testing.T) {
 		a.kill()
 		killed := time.Now()
 
+		if since, limit := time.Since(started), min(rescueWebhookTimeout, rescueRunTimeout); since >= limit {
+			t.Fatalf("a killed %.1f s after its attempts started, not before they gave up (%s): the machine is too slow for this test",
+				since.Seconds(), limit)
+		}
 		var runAgain, delivered time.Duration
 		waitFor(t, 90*time.Second, "the feed's run again on b", func() bool {
 			mu.Lock()
@@ -578,6 +592,20 @@ func TestRescue(t *testing.T) {
 		for id, c := range accepted {
 			if c != 1 {
 				t.Errorf("delivery %s accepted %d times, want once", id, c)
+			}
+		}
+		// a's attempts died with it, unlogged; b's was the second.
+		for i := range rescueDeliveries {
+			log, err := db.Deliveries(ctx, int64(i+1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range log {
+				got = append(got, fmt.Sprintf("%s %d", d.Status, d.Attempt))
+			}
+			if want := []string{"queued 0", "delivered 2"}; !slices.Equal(got, want) {
+				t.Errorf("alert %d: delivery log %q, want %q", i+1, got, want)
 			}
 		}
 	})
