@@ -78,11 +78,16 @@
 //
 // # Lifecycle
 //
-// New migrates and builds the Notifier; Enqueue works from then on, Start
-// starts working the queue, Stop waits for deliveries in flight (or, when
-// its context ends first, cancels them: they are retried by the next
-// Notifier on the database) and closes what New opened. Jobs are never
-// lost: they are rows in the database until delivered or failed.
+// New builds the Notifier on Config.Queue, or opens (and migrates) a
+// queue of its own; Enqueue works from then on. In a queue of its own,
+// Start starts working it, and Stop waits for deliveries in flight (or,
+// when its context ends first, cancels them: they are retried by the next
+// process working the queue) and closes what New opened; a shared queue
+// is started and stopped by its owner (the server, package app). Only a
+// process with every job kind of the database (a server) should start a
+// queue: River's leader rescues only the kinds it knows and discards the
+// others. Jobs are never lost: they are rows in the database until
+// delivered or failed.
 package notify
 
 import (
