@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -139,7 +140,23 @@ func dropDeferredIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
 }
 
 // buildDeferredIndexes builds those of deferredIndexes that are missing.
-func buildDeferredIndexes(ctx context.Context, tx *sql.Tx) error {
+// SQLite's sorter may use helper threads meanwhile (PRAGMA threads, off by
+// default), up to one per other processor, so that an ingest's last step
+// uses the second core too: building the two indexes over 10^6 synthetic
+// GDELT events took 0.87-1.30 s of the writing thread's CPU with one
+// helper, 1.32-1.45 s without (about 1.9 s and 1.4 s of the process's in
+// all; loaded machine). The setting is the connection's, so it is put back.
+func buildDeferredIndexes(ctx context.Context, tx *sql.Tx) (err error) {
+	if n := min(runtime.GOMAXPROCS(0)-1, 4); n > 0 {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", n)); err != nil {
+			return fmt.Errorf("build indexes: %w", err)
+		}
+		defer func() {
+			if _, e := tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA threads = 0"); e != nil && err == nil {
+				err = fmt.Errorf("build indexes: %w", e)
+			}
+		}()
+	}
 	for _, ix := range deferredIndexes {
 		if _, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+ix.name+` ON `+ix.on); err != nil {
 			return fmt.Errorf("build index %s: %w", ix.name, err)
