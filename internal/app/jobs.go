@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -187,7 +186,7 @@ func (a *App) storeForecasts(ctx context.Context) error {
 		if len(stored) > 0 && stored[0].Cutoff.Equal(cutoff) {
 			continue
 		}
-		mp, err := a.monthlyPanel(ctx, u, cutoff)
+		mp, err := MonthlyPanel(ctx, a.db, u, cutoff)
 		if errors.Is(err, forecast.ErrNoPlaces) {
 			continue
 		}
@@ -196,54 +195,13 @@ func (a *App) storeForecasts(ctx context.Context) error {
 		}
 		for _, t := range []forecast.Target{forecast.Active, forecast.Onset, forecast.Fatalities} {
 			start := time.Now()
-			fcs, err := forecast.MonthlyRun(ctx, mp, forecast.RunOptions{Target: t, Now: a.opts.Now().UTC()})
+			fcs, err := StoreMonthlyForecasts(ctx, a.db, mp, forecast.RunOptions{Target: t, Now: a.opts.Now().UTC()})
 			if err != nil {
 				return err
 			}
-			rows := make([]store.Forecast, len(fcs))
-			for i, f := range fcs {
-				factors, err := json.Marshal(f.Factors)
-				if err != nil {
-					return fmt.Errorf("forecast factors: %w", err)
-				}
-				rows[i] = store.Forecast{Target: string(f.Target), Unit: string(f.Unit), Country: f.Country, Admin1: f.Admin1,
-					Period: f.Period, Horizon: f.Horizon, Cutoff: f.Cutoff, Model: f.Model, ModelVersion: f.ModelVersion,
-					Probability: f.Probability, Mean: f.Mean, Lo80: f.Lo80, Hi80: f.Hi80, Factors: factors, CreatedAt: f.CreatedAt}
-			}
-			if err := a.db.SaveForecasts(ctx, rows); err != nil {
-				return err
-			}
 			a.log.Info("forecasts stored", "target", t, "unit", u, "cutoff", cutoff.Format(time.DateOnly),
-				"forecasts", len(rows), "seconds", time.Since(start).Seconds())
+				"forecasts", len(fcs), "seconds", time.Since(start).Seconds())
 		}
 	}
 	return nil
-}
-
-// monthlyPanel builds unit's panel up to cutoff from the month
-// indicators, the elections calendar and, if any panel was imported, the
-// country-year covariates (as the forecast command does).
-func (a *App) monthlyPanel(ctx context.Context, unit forecast.Unit, cutoff time.Time) (*forecast.MonthlyPanel, error) {
-	q := store.IndicatorQuery{Kind: indicator.Month}
-	if unit == forecast.CountryMonth {
-		whole := ""
-		q.Admin1 = &whole
-	}
-	values, err := a.db.Indicators(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	elections, err := a.db.Elections(ctx, nil, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	var cov *forecast.FeatureSet
-	if ds, err := a.db.PanelDatasets(ctx); err != nil {
-		return nil, err
-	} else if len(ds) > 0 {
-		if cov, err = forecast.LoadFeatures(ctx, a.db); err != nil {
-			return nil, err
-		}
-	}
-	return forecast.BuildMonthly(unit, values, elections, cutoff, cov)
 }

@@ -13,9 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"threshold/internal/app"
 	"threshold/internal/forecast"
-	"threshold/internal/indicator"
-	"threshold/internal/store"
 )
 
 // monthlyArgs are forecast backtest's settings for a monthly target: the
@@ -51,33 +50,6 @@ func monthlyFlags(fs *flag.FlagSet) *monthlyArgs {
 		html:      fs.String("html", "", "monthly targets: write an HTML report with reliability diagrams and ROC and PR curves"),
 		trainFrom: fs.String("train-from-month", "", "monthly targets: first origin month of training rows (YYYY-MM; default the data's twelfth month)"),
 	}
-}
-
-// loadMonthlyPanel reads the month indicators, the election calendar and,
-// where imported, the country-year covariates, cut at cutoff (zero: all).
-func loadMonthlyPanel(ctx context.Context, st *store.DB, unit forecast.Unit, cutoff time.Time) (*forecast.MonthlyPanel, error) {
-	q := store.IndicatorQuery{Kind: indicator.Month}
-	if unit == forecast.CountryMonth {
-		whole := ""
-		q.Admin1 = &whole
-	}
-	values, err := st.Indicators(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	elections, err := st.Elections(ctx, nil, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	var cov *forecast.FeatureSet
-	if ds, err := st.PanelDatasets(ctx); err != nil {
-		return nil, err
-	} else if len(ds) > 0 {
-		if cov, err = forecast.LoadFeatures(ctx, st); err != nil {
-			return nil, err
-		}
-	}
-	return forecast.BuildMonthly(unit, values, elections, cutoff, cov)
 }
 
 func parseMonth(flagName, s string) (time.Time, error) {
@@ -118,7 +90,7 @@ func runMonthlyBacktest(ctx context.Context, env *Env, a *monthlyArgs) error {
 		return err
 	}
 	defer st.Close()
-	mp, err := loadMonthlyPanel(ctx, st, unit, time.Time{})
+	mp, err := app.MonthlyPanel(ctx, st, unit, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -273,7 +245,7 @@ func runForecastRun(ctx context.Context, args []string, env *Env) error {
 	defer st.Close()
 	var all []forecast.Forecast
 	for _, u := range units {
-		mp, err := loadMonthlyPanel(ctx, st, u, time.Time{})
+		mp, err := app.MonthlyPanel(ctx, st, u, time.Time{})
 		if *unitFlag == "all" && errors.Is(err, forecast.ErrNoPlaces) {
 			env.Log.Warn("no forecasts", "unit", u, "reason", err)
 			continue
@@ -283,17 +255,8 @@ func runForecastRun(ctx context.Context, args []string, env *Env) error {
 		}
 		for _, t := range targets {
 			start := time.Now()
-			fcs, err := forecast.MonthlyRun(ctx, mp, forecast.RunOptions{Target: t, Horizons: hs, Now: time.Now().UTC()})
+			fcs, err := app.StoreMonthlyForecasts(ctx, st, mp, forecast.RunOptions{Target: t, Horizons: hs, Now: time.Now().UTC()})
 			if err != nil {
-				return err
-			}
-			rows := make([]store.Forecast, len(fcs))
-			for i, f := range fcs {
-				if rows[i], err = storedForecast(f); err != nil {
-					return err
-				}
-			}
-			if err := st.SaveForecasts(ctx, rows); err != nil {
 				return err
 			}
 			env.Log.Info("forecasts stored", "target", t, "unit", u, "forecasts", len(fcs), "seconds", time.Since(start).Seconds())
@@ -359,15 +322,4 @@ func toForecastJSON(f forecast.Forecast) forecastJSON {
 		return &v
 	}
 	return forecastJSON{Forecast: f, Probability: ptr(f.Probability), Mean: ptr(f.Mean), Lo80: ptr(f.Lo80), Hi80: ptr(f.Hi80)}
-}
-
-// storedForecast converts a forecast to the store's row.
-func storedForecast(f forecast.Forecast) (store.Forecast, error) {
-	factors, err := json.Marshal(f.Factors)
-	if err != nil {
-		return store.Forecast{}, fmt.Errorf("forecast factors: %w", err)
-	}
-	return store.Forecast{Target: string(f.Target), Unit: string(f.Unit), Country: f.Country, Admin1: f.Admin1,
-		Period: f.Period, Horizon: f.Horizon, Cutoff: f.Cutoff, Model: f.Model, ModelVersion: f.ModelVersion,
-		Probability: f.Probability, Mean: f.Mean, Lo80: f.Lo80, Hi80: f.Hi80, Factors: factors, CreatedAt: f.CreatedAt}, nil
 }
