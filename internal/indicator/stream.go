@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"threshold/internal/event"
+	"threshold/internal/geo"
 )
 
 // streamBatch is how many values a stream hands to its sink at a time.
@@ -75,6 +76,9 @@ func newStream(in Input, sink func([]Value) error) *stream {
 		countries: map[string]bool{},
 		areas:     map[string]bool{},
 		lag:       map[string][]lagSums{},
+	}
+	if s.nb == nil {
+		s.nb = func(iso3 string, year int) []string { return geo.Neighbours(iso3, year, geo.Land) }
 	}
 	if in.Targets != nil {
 		targets := make(map[string]bool, len(in.Targets))
