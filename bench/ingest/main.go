@@ -18,6 +18,8 @@
 //     sqlite3 process (its start-up, a few milliseconds, included). The
 //     shell creates an all-TEXT table from the header and inserts every
 //     row as it is, in one transaction, with its default rollback journal.
+//     A headerless tab-separated file (GDELT) gets a table of as many TEXT
+//     columns as its first line has fields, and ".mode tabs".
 //   - threshold: store.Open and Migrate (not timed), then ingest.Files and
 //     the store's Close (timed, so that a final WAL checkpoint is counted).
 //     Threshold parses, validates and normalises every row, keeps the

@@ -92,12 +92,14 @@ type fileWriter struct {
 	// they are still to be built, by Finish or else by Close.
 	started, deferred bool
 
-	// seen holds the keys this writer has inserted, so that a source id
-	// repeated later in the file is looked up even when sourceEmpty.
+	// seen holds the keys this writer has inserted (PostgreSQL), so that
+	// a source id repeated later in the file is looked up even when
+	// sourceEmpty. SQLite needs none: its insert finds such keys.
 	seen *keySet
 	// emptyChecked and sourceEmpty cache whether the store held no event
 	// of the file's source when the writer started: then only keys in seen
-	// need looking up, which makes a first load much cheaper.
+	// (on SQLite, none) need looking up, which makes a first load much
+	// cheaper.
 	emptyChecked, sourceEmpty bool
 
 	// touched is what committed writes changed; pending what the open
