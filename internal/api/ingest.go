@@ -323,6 +323,8 @@ func (t taggedStore) BeginFile(ctx context.Context, f ingest.FileInfo, opts inge
 
 type taggedWriter struct{ w ingest.FileWriter }
 
+var _ ingest.Preparer = taggedWriter{}
+
 func (t taggedWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts, error) {
 	c, err := t.w.Write(ctx, b)
 	return c, tagStoreErr(err)
@@ -335,6 +337,14 @@ func (t taggedWriter) Finish(ctx context.Context, total ingest.Counts) error {
 func (t taggedWriter) Close() error { return tagStoreErr(t.w.Close()) }
 
 func (t taggedWriter) Touched() ingest.Touched { return t.w.Touched() }
+
+// Prepare passes the pipeline's prepare step through, so that uploads
+// build their rows on the decoding goroutines as the CLI's ingests do.
+func (t taggedWriter) Prepare(b *ingest.Batch) {
+	if p, ok := t.w.(ingest.Preparer); ok {
+		p.Prepare(b)
+	}
+}
 
 // afterIngest brings derived data up to date for what an upload changed:
 // through Deps.Changes (indicators, rules, alerts) or Deps.Indicators.
