@@ -448,7 +448,7 @@ func (w *fileWriter) Prepare(b *ingest.Batch) {
 			p.args = append(p.args, make([]any, sqliteRowArgs)...)
 		case r.Reject != nil:
 		case sqlite:
-			p.args = appendSQLiteEventArgs(p.args, r)
+			p.args = appendEventValues(p.args, r)
 		default:
 			p.keys[i] = keyHash(r.Event.Key())
 		}
@@ -626,7 +626,7 @@ func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ing
 				if prepared != nil {
 					v = prepared[at[i]*sqliteRowArgs:][:sqliteRowArgs]
 				} else {
-					v = appendSQLiteEventArgs(vals[:0], r)
+					v = appendEventValues(vals[:0], r)
 				}
 				for _, x := range v {
 					args[a].Value = x
@@ -654,10 +654,10 @@ func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ing
 // binds: sqliteEventColumns after the first three.
 var sqliteRowArgs = len(sqliteEventColumns) - 3
 
-// appendSQLiteEventArgs appends the values of r in sqliteEventColumns
+// appendEventValues appends the values of r in sqliteEventColumns
 // after the first three. The values are of driver.Value types, so that
 // they go to the driver as they are.
-func appendSQLiteEventArgs(args []any, r *ingest.Record) []any {
+func appendEventValues(args []any, r *ingest.Record) []any {
 	e := &r.Event
 	return append(args,
 		string(e.Source), e.SourceID, e.Version, dateArg(e.DateStart), dateArg(e.DateEnd), int64(e.DatePrecision),
@@ -668,20 +668,6 @@ func appendSQLiteEventArgs(args []any, r *ingest.Record) []any {
 		e.SourceRef, r.Hash, int64(r.Line), r.Offset, int64(r.Length))
 }
 
-// appendEventArgs appends the values of eventColumns up to raw_length;
-// the caller appends the timestamps. The values are of driver.Value
-// types, so that they can go to the driver as they are.
-func (w *fileWriter) appendEventArgs(args []any, r *ingest.Record, ts any) []any {
-	e := &r.Event
-	return append(args,
-		string(e.Source), e.SourceID, e.Version, dateArg(e.DateStart), dateArg(e.DateEnd), int64(e.DatePrecision),
-		e.Country, e.Admin1, e.Place, floatArg(e.Latitude), floatArg(e.Longitude), int64(e.GeoPrecision),
-		string(e.Category), e.SourceType, e.SourceSubType, int64(e.QuadClass), e.Actor1, e.Actor2,
-		intArg(e.Fatalities.Best), intArg(e.Fatalities.Low), intArg(e.Fatalities.High),
-		floatArg(e.Goldstein), floatArg(e.Tone), e.Electoral,
-		e.SourceRef, r.Hash, w.fileID, int64(r.Line), r.Offset, int64(r.Length))
-}
-
 func (w *fileWriter) updateEvent(ctx context.Context, tx txn, u update, ts any) error {
 	_, err := tx.ExecContext(ctx, w.db.d.rebind(`
 		INSERT INTO event_versions (event_id, source_version, raw_hash, file_id, line, raw_offset, raw_length, stored_at, replaced_at)
@@ -689,13 +675,12 @@ func (w *fileWriter) updateEvent(ctx context.Context, tx txn, u update, ts any) 
 	if err != nil {
 		return fmt.Errorf("keep previous version of event %d: %w", u.id, err)
 	}
-	set := make([]string, 0, len(eventColumns))
-	for _, c := range eventColumns {
-		if c != "first_ingested" && c != "last_changed" && c != "source" && c != "source_id" {
-			set = append(set, c+" = ?")
-		}
+	// Every column but the key (source, source_id) and first_ingested.
+	set := []string{"file_id = ?"}
+	for _, c := range sqliteEventColumns[3+2:] {
+		set = append(set, c+" = ?")
 	}
-	args := w.appendEventArgs(nil, u.rec, ts)[2:] // without source, source_id
+	args := append([]any{w.fileID}, appendEventValues(nil, u.rec)[2:]...)
 	args = append(args, ts, u.id)
 	_, err = tx.ExecContext(ctx, w.db.d.rebind(`UPDATE events SET `+strings.Join(set, ", ")+`, last_changed = ? WHERE id = ?`), args...)
 	if err != nil {
