@@ -1,10 +1,7 @@
 package store_test
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"database/sql"
 	"slices"
 	"strconv"
 	"testing"
@@ -29,32 +26,11 @@ var wantIndexes = []string{
 
 func eventIndexes(t *testing.T, path string) []string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return queryStrings(t, "sqlite", path, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name`)
 }
 
 func eventsBatch(start, n int) *ingest.Batch {
-	b := &ingest.Batch{Block: ingest.Block{Offset: int64(start), Length: n, Data: gzipBytes(make([]byte, n))}}
+	b := &ingest.Batch{Block: ingest.Block{Offset: int64(start), Length: n, Data: gz(make([]byte, n))}}
 	for i := range n {
 		d := time.Date(2020, 1, 1+i%28, 0, 0, 0, 0, time.UTC)
 		b.Records = append(b.Records, ingest.Record{
@@ -67,14 +43,6 @@ func eventsBatch(start, n int) *ingest.Batch {
 		})
 	}
 	return b
-}
-
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
 }
 
 func beginFile(t *testing.T, db *store.DB, name string) ingest.FileWriter {

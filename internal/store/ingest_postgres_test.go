@@ -26,30 +26,9 @@ var wantPostgresIndexes = []string{
 
 func postgresEventIndexes(t *testing.T, url string) []string {
 	t.Helper()
-	raw, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT indexname || substring(indexdef from ' USING .*$') FROM pg_indexes
+	return queryStrings(t, "pgx", url, `SELECT indexname || substring(indexdef from ' USING .*$') FROM pg_indexes
 		WHERE schemaname = current_schema() AND tablename = 'events' AND indexname IN ('events_country_date', 'events_date')
 		ORDER BY indexname`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 // postgresFileKey returns the definition of the events table's foreign
@@ -271,7 +250,7 @@ func TestPostgresCopyEncodesEveryColumn(t *testing.T) {
 	}
 	bare := event.Event{Source: event.UCDPGED, SourceID: "2", DateStart: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 		DateEnd: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), DatePrecision: event.Day, Country: "MEX", Category: event.Battle}
-	b := &ingest.Batch{Block: ingest.Block{Offset: 0, Length: 2, Data: gzipBytes([]byte("ab"))}, Records: []ingest.Record{
+	b := &ingest.Batch{Block: ingest.Block{Offset: 0, Length: 2, Data: gz([]byte("ab"))}, Records: []ingest.Record{
 		{Line: 2, Offset: 0, Length: 1, Hash: -9223372036854775808, Event: full},
 		{Line: 3, Offset: 1, Length: 1, Hash: 9223372036854775807, Event: bare},
 	}}
@@ -285,32 +264,12 @@ func TestPostgresCopyEncodesEveryColumn(t *testing.T) {
 	if _, err := w.Write(ctx, b); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
-	raw, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT concat_ws('|', source, source_id, source_version, date_start, date_end, date_precision,
+	got := queryStrings(t, "pgx", url, `SELECT concat_ws('|', source, source_id, source_version, date_start, date_end, date_precision,
 		country, admin1, place, coalesce(latitude::text, 'NULL'), coalesce(longitude::text, 'NULL'), geo_precision, category,
 		source_type, source_subtype, quad_class, actor1, actor2, coalesce(fatalities_best::text, 'NULL'),
 		coalesce(fatalities_low::text, 'NULL'), coalesce(fatalities_high::text, 'NULL'), coalesce(goldstein::text, 'NULL'),
 		coalesce(tone::text, 'NULL'), electoral, source_ref, raw_hash, line, raw_offset, raw_length,
 		first_ingested AT TIME ZONE 'UTC', last_changed AT TIME ZONE 'UTC') FROM events ORDER BY source_id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
 	want := []string{
 		fmt.Sprintf("ucdp-ged|1|23.1|1989-01-02|2031-12-31|%d|CIV|Lagunes|Abidjan – Yopougon, «Ébrié»|-5.3364|-4.0267|2|%s|1|x|4|A|B|-1|0|2147483647|-10|3.25e-07|t|ref|-9223372036854775808|2|0|1|2026-11-26 06:55:01.123456|2026-11-26 06:55:01.123456",
 			event.Day, event.Battle),
