@@ -48,9 +48,11 @@ Models:
                 ongoing mass killing; a conflict in the last ten years)
   logit         L2-regularised logistic regression, standardised features
   gbt           gradient-boosted trees
-  ensemble      the mean of logit and gbt, Platt-calibrated on the earlier
-                origins' out-of-sample forecasts of outcomes known at T-H
-                (--warmup years before --from are forecast for it, unscored)
+  ensemble      a logistic regression on logit's and gbt's log odds (their
+                mean weight shrunk toward 1, their difference toward equal
+                weights), fitted on the earlier origins' out-of-sample
+                forecasts of outcomes known at T-H (--warmup years before
+                --from are forecast for it, unscored)
   ewp           mass-killing-onset only: the Early Warning Project's own
                 forecast (risk_prev; risk_two_years_prior at horizon 2),
                 scored only, on the country-years it covers
