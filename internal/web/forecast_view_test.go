@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"threshold/internal/app"
 	"threshold/internal/auth"
 	"threshold/internal/event"
 	"threshold/internal/forecast"
@@ -85,41 +86,15 @@ func (testAuthn) CheckCSRF(p *auth.Principal, token string) error { return auth.
 func storeRun(t *testing.T, db *store.DB, unit forecast.Unit, cutoff time.Time, horizons []int) {
 	t.Helper()
 	ctx := context.Background()
-	q := store.IndicatorQuery{Kind: indicator.Month}
-	if unit == forecast.CountryMonth {
-		whole := ""
-		q.Admin1 = &whole
-	}
-	values, err := db.Indicators(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	elections, err := db.Elections(ctx, nil, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := forecast.BuildMonthly(unit, values, elections, cutoff, nil)
+	mp, err := app.MonthlyPanel(ctx, db, unit, cutoff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, target := range []forecast.Target{forecast.Active, forecast.Onset, forecast.Fatalities} {
-		fcs, err := forecast.MonthlyRun(ctx, mp, forecast.RunOptions{Target: target, Horizons: horizons, GBT: quickGBT,
+		_, err := app.StoreMonthlyForecasts(ctx, db, mp, forecast.RunOptions{Target: target, Horizons: horizons, GBT: quickGBT,
 			MaxTrain: 3000, Seed: 1, Now: webtest.Now})
 		if err != nil {
 			t.Fatalf("forecast run %s %s to %s: %v", unit, target, cutoff.Format(time.DateOnly), err)
-		}
-		rows := make([]store.Forecast, len(fcs))
-		for i, f := range fcs {
-			factors, err := json.Marshal(f.Factors)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows[i] = store.Forecast{Target: string(f.Target), Unit: string(f.Unit), Country: f.Country, Admin1: f.Admin1,
-				Period: f.Period, Horizon: f.Horizon, Cutoff: f.Cutoff, Model: f.Model, ModelVersion: f.ModelVersion,
-				Probability: f.Probability, Mean: f.Mean, Lo80: f.Lo80, Hi80: f.Hi80, Factors: factors, CreatedAt: f.CreatedAt}
-		}
-		if err := db.SaveForecasts(ctx, rows); err != nil {
-			t.Fatal(err)
 		}
 	}
 }
