@@ -51,22 +51,13 @@ func TestMultiServer(t *testing.T) {
 	if db == "" {
 		t.Skip("a server process of TestMultiInstance")
 	}
-	a, err := New(context.Background(), Options{
+	serveUntilKilled(t, Options{
 		DB: db, Addr: "127.0.0.1:0", Log: testLog(t),
 		EvaluateEvery: multiPeriod,
 		Schedule:      schedule.Config{ID: id, FetchPollInterval: 100 * time.Millisecond},
 		Feed:          feed.Config{Dir: dir, Lease: 2 * time.Second, Claimer: id, WorkDir: t.TempDir()},
 		FeedEvery:     multiPeriod,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("listening %s\n", a.Addr())
-	time.Sleep(2 * time.Minute) // until killed
-	t.Error("not killed")
 }
 
 // multiServer is a running server process.
@@ -423,7 +414,7 @@ func TestRescueServer(t *testing.T) {
 	if db == "" {
 		t.Skip("a server process of TestRescue")
 	}
-	a, err := New(context.Background(), Options{
+	serveUntilKilled(t, Options{
 		DB: db, Addr: "127.0.0.1:0", Log: testLog(t),
 		Schedule:  schedule.Config{ID: id, FetchPollInterval: 100 * time.Millisecond, MaxTimeout: rescueRunTimeout},
 		Feed:      feed.Config{URL: listing, Claimer: id, WorkDir: t.TempDir()},
@@ -434,15 +425,6 @@ func TestRescueServer(t *testing.T) {
 			FetchPollInterval: 100 * time.Millisecond, RescueAfter: rescueDeliveryAfter,
 		}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("listening %s\n", a.Addr())
-	time.Sleep(2 * time.Minute) // until killed
-	t.Error("not killed")
 }
 
 // TestRescue kills (SIGKILL) a server while a scheduled run (the feed's
@@ -609,4 +591,20 @@ func TestRescue(t *testing.T) {
 			}
 		}
 	})
+}
+
+// serveUntilKilled starts a server with o in this (child) process, prints
+// its address for the parent and serves until the parent kills it.
+func serveUntilKilled(t *testing.T, o Options) {
+	t.Helper()
+	a, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("listening %s\n", a.Addr())
+	time.Sleep(2 * time.Minute) // until killed
+	t.Error("not killed")
 }
