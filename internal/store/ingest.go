@@ -461,6 +461,28 @@ type update struct {
 	rec *ingest.Record
 }
 
+// lookupQuery selects the stored events of source with the given ids.
+//
+// On PostgreSQL the ids go as one array joined to events, which plans as
+// one probe of the (source, source_id) key per id whatever the table's
+// statistics say. "source_id IN (…)" does not: on a table never analyzed
+// (a first load, autovacuum off or not yet run), the planner took the key
+// for source alone and filtered every row of the source, 10 s per batch
+// at 3·10^7 events against 0.1 s for the join.
+func lookupQuery(dialect string, src event.Source, ids []string) (string, []any) {
+	const cols = `e.source_id, e.id, e.raw_hash, e.source_version, e.country, e.date_start`
+	if dialect == "postgres" {
+		return `SELECT ` + cols + ` FROM unnest(?::text[]) AS k(id) JOIN events e ON e.source = ? AND e.source_id = k.id`,
+			[]any{ids, string(src)}
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, string(src))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return `SELECT ` + cols + ` FROM events e WHERE e.source = ? AND e.source_id IN (` + placeholders(len(ids)) + `)`, args
+}
+
 // lookup finds the stored versions of the batch's events.
 func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record, keys []uint64) (map[event.Key]storedEvent, error) {
 	bySource := map[event.Source][]string{}
@@ -494,13 +516,7 @@ func (w *fileWriter) lookup(ctx context.Context, tx txn, recs []ingest.Record, k
 			n := min(len(ids), insertChunk)
 			chunk := ids[:n]
 			ids = ids[n:]
-			args := make([]any, 0, n+1)
-			args = append(args, string(src))
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			q := `SELECT source_id, id, raw_hash, source_version, country, date_start FROM events WHERE source = ? AND source_id IN (` +
-				placeholders(n) + `)`
+			q, args := lookupQuery(w.db.d.name, src, chunk)
 			rows, err := tx.QueryContext(ctx, w.db.d.rebind(q), args...)
 			if err != nil {
 				return nil, fmt.Errorf("look up events: %w", err)
