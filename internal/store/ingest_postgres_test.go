@@ -282,7 +282,7 @@ func TestPostgresCopyEncodesEveryColumn(t *testing.T) {
 }
 
 // The blocks of rows come gzip-compressed: PostgreSQL stores them without
-// trying to compress them again (migration 00017).
+// trying to compress them again (migration 00016).
 func TestPostgresBlocksStoredWithoutRecompression(t *testing.T) {
 	_, url := storetest.Postgres(t)
 	raw, err := sql.Open("pgx", url)

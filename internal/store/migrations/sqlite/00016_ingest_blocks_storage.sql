@@ -1,6 +1,6 @@
 -- +goose Up
 -- PostgreSQL stores ingest_blocks.data without compressing it again
--- (postgres/00017); SQLite never compresses. Kept so that both dialects
+-- (postgres/00016); SQLite never compresses. Kept so that both dialects
 -- have the same version list.
 SELECT 1;
 
