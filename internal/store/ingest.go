@@ -236,16 +236,10 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record, p 
 			continue
 		}
 		if ex, ok := existing[k]; ok {
-			if ex.hash == r.Hash || olderVersion(r.Event.Version, ex.version) {
-				c.Unchanged++
-				continue
+			if w.compare(ex, r, &c, &updates) {
+				existing[k] = storedEvent{id: ex.id, hash: r.Hash, version: r.Event.Version,
+					country: r.Event.Country, day: r.Event.DateStart}
 			}
-			updates = append(updates, update{id: ex.id, rec: r})
-			w.pending.Add(ex.country, ex.day) // where the old version counted
-			w.pending.Add(r.Event.Country, r.Event.DateStart)
-			existing[k] = storedEvent{id: ex.id, hash: r.Hash, version: r.Event.Version,
-				country: r.Event.Country, day: r.Event.DateStart}
-			c.Updated++
 			continue
 		}
 		pending[k] = len(inserts)
@@ -282,14 +276,7 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record, p 
 				}
 				skipped[j] = true
 				c.Inserted--
-				if ex.hash == r.Hash || olderVersion(r.Event.Version, ex.version) {
-					c.Unchanged++
-					continue
-				}
-				updates = append(updates, update{id: ex.id, rec: r})
-				w.pending.Add(ex.country, ex.day)
-				w.pending.Add(r.Event.Country, r.Event.DateStart)
-				c.Updated++
+				w.compare(ex, r, &c, &updates)
 			}
 		}
 	default:
@@ -315,6 +302,22 @@ func (w *fileWriter) write(ctx context.Context, tx txn, recs []ingest.Record, p 
 		w.pending.Add(r.Event.Country, r.Event.DateStart)
 	}
 	return c, nil
+}
+
+// compare counts r against ex, the stored event of its key: unchanged
+// when it has the same content or an older version, else an update of ex,
+// queued on updates, which touches where the old version counted and
+// where the new one does. It reports whether r updates ex.
+func (w *fileWriter) compare(ex storedEvent, r *ingest.Record, c *ingest.Counts, updates *[]update) bool {
+	if ex.hash == r.Hash || olderVersion(r.Event.Version, ex.version) {
+		c.Unchanged++
+		return false
+	}
+	*updates = append(*updates, update{id: ex.id, rec: r})
+	w.pending.Add(ex.country, ex.day)
+	w.pending.Add(r.Event.Country, r.Event.DateStart)
+	c.Updated++
+	return true
 }
 
 // storedElsewhere returns the stored event of r's key if it is not the one
@@ -360,10 +363,6 @@ const (
 	keySetCapacity   = 10_000_000
 	keySetFalsePosit = 0.01
 )
-
-func (s *keySet) add(k event.Key) { s.addHash(keyHash(k)) }
-
-func (s *keySet) has(k event.Key) bool { return s.hasHash(keyHash(k)) }
 
 // addHash adds the key whose keyHash is h.
 func (s *keySet) addHash(h uint64) {
@@ -609,7 +608,8 @@ func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ing
 		args[0].Value, args[1].Value = w.fileID, ts
 		var (
 			st   driver.Stmt
-			rows int // of st
+			exec driver.StmtExecContext // st's
+			rows int                    // of st
 		)
 		defer func() {
 			if st != nil {
@@ -630,11 +630,10 @@ func (w *fileWriter) insertEventsSQLite(ctx context.Context, tx txn, recs []*ing
 					st = nil
 					return fmt.Errorf("prepare insert: %w", err)
 				}
+				if exec, ok = st.(driver.StmtExecContext); !ok {
+					return fmt.Errorf("driver statement %T cannot execute with a context", st)
+				}
 				rows = n
-			}
-			exec, ok := st.(driver.StmtExecContext)
-			if !ok {
-				return fmt.Errorf("driver statement %T cannot execute with a context", st)
 			}
 			a := 2
 			for i, r := range recs[:n] {

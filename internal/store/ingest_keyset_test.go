@@ -15,22 +15,22 @@ func TestKeySet(t *testing.T) {
 		s := &keySet{}
 		key := func(i int) event.Key { return event.Key{Source: "gdelt", SourceID: strconv.Itoa(i)} }
 		for i := range n {
-			s.add(key(i))
+			s.addHash(keyHash(key(i)))
 		}
 		if big := s.big != nil; big != (n > keySetSmall) {
 			t.Errorf("%d keys: Bloom filter %v", n, big)
 		}
 		for i := range n {
-			if !s.has(key(i)) {
+			if !s.hasHash(keyHash(key(i))) {
 				t.Fatalf("%d keys: key %d added, not found", n, i)
 			}
 		}
-		if s.has(event.Key{Source: "ucdp-ged", SourceID: "0"}) && s.has(event.Key{Source: "acled", SourceID: "0"}) {
+		if s.hasHash(keyHash(event.Key{Source: "ucdp-ged", SourceID: "0"})) && s.hasHash(keyHash(event.Key{Source: "acled", SourceID: "0"})) {
 			t.Errorf("%d keys: another source's key 0 found twice", n)
 		}
 		falsePos := 0
 		for i := n; i < n+10000; i++ {
-			if s.has(key(i)) {
+			if s.hasHash(keyHash(key(i))) {
 				falsePos++
 			}
 		}
