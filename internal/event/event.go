@@ -47,8 +47,14 @@ type Event struct {
 	DateEnd       time.Time     // last day, midnight UTC; equal to DateStart for one-day events
 	DatePrecision DatePrecision // how exactly the dates are known
 
-	Country      string       // ISO 3166-1 alpha-3 (XKX for Kosovo, which has no ISO code)
-	Admin1       string       // first-level administrative area as the source names it; empty if unknown
+	Country string // ISO 3166-1 alpha-3 (XKX for Kosovo, which has no ISO code)
+	// Admin1 is the first-level administrative area as the source names
+	// it. For a file that gives coordinates but no admin-1 field (the
+	// 14-column UCDP GED extract) it is the Natural Earth area containing
+	// the point (geo.Admin1Table), so names differ from those of files that
+	// carry their own. Empty if unknown.
+	Admin1 string
+
 	Place        string       // place name as the source gives it
 	Latitude     *float64     // WGS84 degrees, -90..90
 	Longitude    *float64     // WGS84 degrees, -180..180

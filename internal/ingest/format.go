@@ -18,6 +18,10 @@ type File struct {
 	Name    string     // base name, e.g. "GEDEvent_v23_1_mexico.csv"; release versions are read from it
 	Columns Columns    // the header row; nil for headerless formats
 	Geo     *geo.Table // country code resolution
+	// Admin1 returns the admin-1 areas, for a decoder whose file has
+	// coordinates but no admin-1 column; it loads them on its first
+	// call. Nil when there are none.
+	Admin1 func() (*geo.Admin1Table, error)
 }
 
 // Format is one family of published file layouts.

@@ -231,7 +231,13 @@ type Options struct {
 	Progress func(done, total int64)
 	Now      func() time.Time // clock for stored timestamps; nil means time.Now
 	Geo      *geo.Table       // country codes; nil loads the embedded table
-	Log      *slog.Logger     // progress and outcomes; nil discards them
+	// Admin1 finds the admin-1 area of a point, for files that give
+	// coordinates but no admin-1 column; nil loads the embedded table
+	// the first time such a file is read.
+	Admin1 *geo.Admin1Table
+	Log    *slog.Logger // progress and outcomes; nil discards them
+
+	admin1 func() (*geo.Admin1Table, error) // Admin1, or the embedded table loaded once
 }
 
 // FileSummary is the outcome of ingesting one stream.
@@ -275,6 +281,11 @@ func Files(ctx context.Context, st Store, paths []string, opts Options) (Summary
 			return Summary{}, err
 		}
 		opts.Geo = g
+	}
+	if opts.Admin1 == nil {
+		opts.admin1 = sync.OnceValues(geo.LoadAdmin1)
+	} else {
+		opts.admin1 = func() (*geo.Admin1Table, error) { return opts.Admin1, nil }
 	}
 	var ins []struct {
 		path string
@@ -373,7 +384,7 @@ func ingestStream(ctx context.Context, st Store, in input, sha string, done *ato
 	defer rc.Close()
 	rec := &recorder{r: rc}
 	br := bufio.NewReaderSize(rec, 256*1024)
-	file := File{Name: in.name, Geo: opts.Geo}
+	file := File{Name: in.name, Geo: opts.Geo, Admin1: opts.admin1}
 	lay, err := detect(br, in.name, opts.Format, file)
 	if err != nil {
 		return FileSummary{}, err

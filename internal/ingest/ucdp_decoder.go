@@ -20,6 +20,10 @@ type ucdpDecoder struct {
 	version   string
 	geo       *geo.Table
 	electoral bool // DECO: every event is election-related, and type 4 is allowed
+	// areas, for a file with coordinates and no adm_1 column (the
+	// 14-column GED extract), gives events their admin-1 area from their
+	// coordinates; nil otherwise.
+	areas *geo.Admin1Table
 
 	id, typ               int
 	dateStart, dateEnd    int
@@ -111,6 +115,12 @@ func newUCDPDecoder(f File, src event.Source, electoral bool) (Decoder, error) {
 		}
 		d.deathNames = names
 	}
+	if d.adm1 < 0 && d.lat >= 0 && d.lon >= 0 && f.Admin1 != nil {
+		var err error
+		if d.areas, err = f.Admin1(); err != nil {
+			return nil, fmt.Errorf("%s: admin-1 areas: %w", src, err)
+		}
+	}
 	return d, nil
 }
 
@@ -184,6 +194,9 @@ func (d *ucdpDecoder) Decode(fields []string) (event.Event, error) {
 	}
 	if err := d.fatalities(r, n, &e); err != nil {
 		return event.Event{}, err
+	}
+	if d.areas != nil {
+		e.Admin1 = admin1Of(d.areas, &e)
 	}
 	return e, nil
 }
@@ -361,4 +374,20 @@ func ucdpCategory(code string) event.Category {
 		return event.ViolenceAgainstCivilians
 	}
 	return event.Riot
+}
+
+// admin1Of returns the name of the admin-1 area that contains e's
+// coordinates, for a file that names none: the Natural Earth area, so
+// that its events can be counted by area. Events located no more exactly
+// than a region, or not at all, keep no area; so does a point the table
+// places in no area of e's country.
+func admin1Of(areas *geo.Admin1Table, e *event.Event) string {
+	if e.Latitude == nil || e.Longitude == nil || e.GeoPrecision > event.Admin1Area {
+		return ""
+	}
+	a, ok := areas.At(e.Country, *e.Latitude, *e.Longitude)
+	if !ok {
+		return ""
+	}
+	return a.Name
 }
