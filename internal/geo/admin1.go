@@ -27,17 +27,19 @@ const Admin1NearDegrees = 0.1
 
 // Admin1BorderDegrees is the same distance for a point that lies in
 // another country's area: about 1 km. Natural Earth's 1:10m boundaries are
-// accurate to about that, and sources geocode border towns (Kobani on the
-// Syrian-Turkish border, Zongo across the Ubangi from Bangui) to points a
-// few hundred metres across the line; a point farther inside the
-// neighbour (Gaza, for events a source files under Israel) is not placed.
+// accurate to about that, and sources geocode border towns to points a few
+// hundred metres across the line (in the GED extract, 423 Syrian events
+// fall in Turkey's Şanlıurfa within 0.005° of Syria, 200 Central African
+// ones in DR Congo's Équateur within 0.01° of CAR); a point farther inside
+// the neighbour (Gaza, for events a source files under Israel) is not
+// placed.
 const Admin1BorderDegrees = 0.01
 
 // Admin1 is a first-level administrative area: a state, province, region
 // or governorate.
 type Admin1 struct {
 	Country string // ISO 3166-1 alpha-3 (XKX for Kosovo)
-	Code    string // ISO 3166-2, e.g. "MX-CMX"; "" when Natural Earth has none
+	Code    string // ISO 3166-2 as Natural Earth gives it, e.g. "CF-BGF"; "" when it has none
 	Name    string // Natural Earth's name, e.g. "Distrito Federal"
 }
 
