@@ -88,9 +88,12 @@ type fileWriter struct {
 	done   bool
 
 	// started is set by the first Write. deferred says that it dropped
-	// the events table's secondary indexes (SQLite, empty table) and that
-	// they are still to be built, by Finish or else by Close.
+	// the events table's secondary indexes (empty table) and that they
+	// are still to be built, by Finish or else by Close.
 	started, deferred bool
+	// leased is when the writer last set its file's lease on the dropped
+	// indexes (indexLease); zero if it never did.
+	leased time.Time
 
 	// seen holds the keys this writer has inserted (PostgreSQL), so that
 	// a source id repeated later in the file is looked up even when
@@ -154,6 +157,7 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 	var (
 		c        ingest.Counts
 		deferred bool
+		leased   time.Time // when this batch set the lease, if it did
 	)
 	err := w.do(ctx, func(tx txn) error {
 		// The block goes first: the batch's events and rejects point into it.
@@ -168,6 +172,17 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 			if deferred, err = w.db.dropDeferredIndexes(ctx, tx.Tx); err != nil {
 				return err
 			}
+		}
+		// The lease goes with the drop, in its transaction, so that no
+		// other process sees the indexes missing without it, and is
+		// renewed once it has aged indexLeaseRenewal.
+		if now := w.now(); deferred || (w.deferred && now.Sub(w.leased) >= indexLeaseRenewal) {
+			_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET indexes_deferred_until = ? WHERE id = ?`),
+				w.db.instantArg(now.Add(indexLease)), w.fileID)
+			if err != nil {
+				return fmt.Errorf("lease indexes: %w", err)
+			}
+			leased = now
 		}
 		p, _ := b.Prepared.(*prepared)
 		if p == nil || p.n != len(b.Records) {
@@ -186,6 +201,9 @@ func (w *fileWriter) Write(ctx context.Context, b *ingest.Batch) (ingest.Counts,
 	}
 	if !w.started {
 		w.started, w.deferred = true, deferred
+	}
+	if !leased.IsZero() {
+		w.leased = leased
 	}
 	return c, nil
 }
@@ -730,13 +748,16 @@ func (w *fileWriter) insertRejects(ctx context.Context, tx txn, recs []*ingest.R
 
 func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 	err := w.do(ctx, func(tx txn) error {
-		// Build the indexes this writer dropped, or another one
-		// interrupted left missing.
-		if err := w.db.buildDeferredIndexes(ctx, tx.Tx); err != nil {
+		// Build the indexes this writer dropped, or another one killed
+		// left missing, unless another file's load holds them off (it
+		// builds them at its end); and give up this file's lease.
+		now := w.now()
+		if err := w.db.buildUnlessLeased(ctx, tx.Tx, w.fileID, now, true); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ? WHERE id = ?`),
-			w.db.instantArg(w.now()), total.Read, total.Rejected, w.fileID)
+		_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET completed_at = ?, rows_read = ?, rows_rejected = ?,
+			indexes_deferred_until = NULL WHERE id = ?`),
+			w.db.instantArg(now), total.Read, total.Rejected, w.fileID)
 		return err
 	})
 	if err != nil {
@@ -754,15 +775,23 @@ func (w *fileWriter) Finish(ctx context.Context, total ingest.Counts) error {
 }
 
 // Close rolls back an atomic writer that did not finish. A writer that
-// committed batches with the secondary indexes dropped builds them, so
-// that an ingest that fails or is cancelled leaves a store like any other.
+// committed batches with the secondary indexes dropped builds them (unless
+// another file's load holds them off) and gives up its lease, so that an
+// ingest that fails or is cancelled leaves a store like any other.
 func (w *fileWriter) Close() error {
 	if !w.atomic {
 		if !w.deferred {
 			return nil
 		}
 		w.deferred = false
-		err := w.do(context.Background(), func(tx txn) error { return w.db.buildDeferredIndexes(context.Background(), tx.Tx) })
+		ctx := context.Background()
+		err := w.do(ctx, func(tx txn) error {
+			if err := w.db.buildUnlessLeased(ctx, tx.Tx, w.fileID, w.now(), true); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, w.db.d.rebind(`UPDATE ingest_files SET indexes_deferred_until = NULL WHERE id = ?`), w.fileID)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("build indexes: %w", err)
 		}

@@ -222,10 +222,17 @@ func copyDate(b []byte, t time.Time) []byte {
 	return binary.BigEndian.AppendUint32(b, uint32(int32((day-postgresEpoch)/86400)))
 }
 
-// deferredIndexLock is the key of the transaction-level advisory lock
-// under which PostgreSQL writers build deferredIndexes, so that two of them
-// never race in CREATE INDEX IF NOT EXISTS.
-const deferredIndexLock = `SELECT pg_advisory_xact_lock(hashtext('threshold: events deferred indexes'))`
+// deferredIndexLock takes the transaction-level advisory lock under
+// which PostgreSQL writers build deferredIndexes, so that two of them
+// never race in CREATE INDEX IF NOT EXISTS, and under which a first load
+// drops them and takes its lease, so that a repair never builds them
+// between its lease check and its CREATE INDEX while a load drops them.
+// deferredIndexTryLock takes it only if it is free, and says whether it
+// did.
+const (
+	deferredIndexLock    = `SELECT pg_advisory_xact_lock(hashtext('threshold: events deferred indexes'))`
+	deferredIndexTryLock = `SELECT pg_try_advisory_xact_lock(hashtext('threshold: events deferred indexes'))`
+)
 
 // fileKey is the events table's foreign key to ingest_files, which a
 // first load on PostgreSQL defers with the indexes: checked row by row it
@@ -249,15 +256,31 @@ const (
 // writer that holds ingest_files and waits for events. Until the load
 // ends, events are stored without the check; buildDeferredIndexesPostgres
 // adds the key back, checking every row, so that a load that ends,
-// fails, or is killed (Open repairs it) leaves the key as it was.
-// ingest_files rows are never deleted, so no row can lose its file in
-// between.
+// fails, or is killed (the first Migrate after its lease lapses repairs
+// it) leaves the key as it was. ingest_files rows are never deleted, so
+// no row can lose its file in between.
+//
+// With the table empty it takes deferredIndexLock, and looks again,
+// which its transaction then holds until the batch commits with the
+// writer's lease: a build of the indexes, which takes the lock before it
+// looks for a lease, sees either the lease or the indexes as they were.
+// An empty table has no index that takes long to build, so the wait is
+// short.
 func dropDeferredIndexesPostgres(ctx context.Context, tx *sql.Tx) (bool, error) {
 	var empty bool
 	if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM events)`).Scan(&empty); err != nil {
 		return false, fmt.Errorf("check events: %w", err)
 	}
 	if !empty {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, deferredIndexLock); err != nil {
+		return false, fmt.Errorf("lock indexes: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM events)`).Scan(&empty); err != nil {
+		return false, fmt.Errorf("check events: %w", err)
+	}
+	if !empty { // another writer stored events while this one waited
 		return false, nil
 	}
 	for _, ix := range deferredIndexes {
@@ -407,39 +430,119 @@ func (db *DB) buildDeferredIndexes(ctx context.Context, tx *sql.Tx) error {
 	return buildDeferredIndexesPostgres(ctx, tx)
 }
 
-// repairIndexesPostgres builds the deferred indexes, and adds the foreign
-// key, that a first load killed before its end left missing, as
-// openSQLite's repairIndexes does. With them present, or no events table
-// yet, it only reads the catalog.
-func (db *DB) repairIndexesPostgres(ctx context.Context) error {
-	missing := false
-	for _, ix := range deferredIndexes {
-		err := db.write.QueryRowContext(ctx, `SELECT to_regclass('events') IS NOT NULL AND to_regclass($1) IS NULL`,
-			ix.name).Scan(&missing)
-		if err != nil {
-			return fmt.Errorf("check index %s: %w", ix.name, err)
+// missingDeferredIndexes reports whether one of deferredIndexes (or, on
+// PostgreSQL, fileKey) is missing.
+func (db *DB) missingDeferredIndexes(ctx context.Context, q querier) (bool, error) {
+	if db.d.name == "sqlite" {
+		return missingDeferredIndexes(ctx, q)
+	}
+	return missingDeferredIndexesPostgres(ctx, q)
+}
+
+// indexLease is how long a first load's claim on the missing deferred
+// indexes lasts (ingest_files.indexes_deferred_until): until it ends,
+// other processes leave them missing instead of building them under the
+// running load, which on SQLite would take the write lock between two
+// batches for the length of the build, and on PostgreSQL would make the
+// load's COPYs, and the process that builds, wait for each other. The
+// load renews it (indexLeaseRenewal) as it commits batches, several a
+// second, and gives it up when it builds them. A load killed before its
+// end renews it no more: two minutes later the next Migrate, or the Finish
+// of another file, builds them. Long enough that a loaded machine's
+// slowest batch renews it in time; short enough that a killed load's
+// indexes are not missing for long.
+const indexLease = 2 * time.Minute
+
+// indexLeaseRenewal is the age at which a batch renews its writer's
+// lease: one UPDATE every 30 s, not one per batch.
+const indexLeaseRenewal = indexLease / 4
+
+// leaseHeld reports whether an ingest file other than self (0: any file)
+// holds a live lease on the deferred indexes at now.
+func (db *DB) leaseHeld(ctx context.Context, q querier, self int64, now time.Time) (bool, error) {
+	var held bool
+	err := q.QueryRowContext(ctx, db.d.rebind(`SELECT EXISTS (
+		SELECT 1 FROM ingest_files WHERE indexes_deferred_until > ? AND id <> ?)`), db.instantArg(now), self).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("check index leases: %w", err)
+	}
+	return held, nil
+}
+
+// buildUnlessLeased builds the missing deferred indexes in tx, unless an
+// ingest file other than self holds a live lease on them at now: that
+// load builds them at its end. On PostgreSQL it looks for a lease under
+// deferredIndexLock, waiting for it with wait, else giving up if another
+// transaction holds it (one that drops or builds them, which needs no
+// help).
+func (db *DB) buildUnlessLeased(ctx context.Context, tx *sql.Tx, self int64, now time.Time, wait bool) error {
+	missing, err := db.missingDeferredIndexes(ctx, tx)
+	if err != nil || !missing {
+		return err
+	}
+	switch {
+	case db.d.name != "postgres":
+	case wait:
+		if _, err := tx.ExecContext(ctx, deferredIndexLock); err != nil {
+			return fmt.Errorf("lock indexes: %w", err)
 		}
-		if missing {
-			break
+	default:
+		var locked bool
+		if err := tx.QueryRowContext(ctx, deferredIndexTryLock).Scan(&locked); err != nil {
+			return fmt.Errorf("lock indexes: %w", err)
+		}
+		if !locked {
+			return nil
 		}
 	}
-	if !missing {
-		err := db.write.QueryRowContext(ctx, `SELECT to_regclass('events') IS NOT NULL AND NOT EXISTS (
-			SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('events') AND conname = $1)`, fileKey).Scan(&missing)
-		if err != nil {
-			return fmt.Errorf("check %s: %w", fileKey, err)
-		}
+	if held, err := db.leaseHeld(ctx, tx, self, now); err != nil || held {
+		return err
 	}
-	if !missing {
-		return nil
+	return db.buildDeferredIndexes(ctx, tx)
+}
+
+// repairIndexes builds the deferred indexes (and on PostgreSQL adds
+// fileKey) that a first load killed before its end left missing, once its
+// lease has lapsed at now; while a load holds one it changes nothing. With
+// nothing missing, or a live lease, it only reads, and takes no lock.
+// Migrate runs it once the schema is up to date.
+func (db *DB) repairIndexes(ctx context.Context, now time.Time) error {
+	missing, err := db.missingDeferredIndexes(ctx, db.read)
+	if err != nil || !missing {
+		return err
+	}
+	if held, err := db.leaseHeld(ctx, db.read, 0, now); err != nil || held {
+		return err
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("build indexes: %w", err)
 	}
-	if err := buildDeferredIndexesPostgres(ctx, tx); err != nil {
+	// Looked at again under the write lock (SQLite) or the index lock
+	// (PostgreSQL): a load may have started since.
+	if err := db.buildUnlessLeased(ctx, tx, 0, now, false); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
+}
+
+// missingDeferredIndexesPostgres reports whether one of deferredIndexes,
+// or fileKey, is missing. It only reads the catalog.
+func missingDeferredIndexesPostgres(ctx context.Context, q querier) (bool, error) {
+	var missing bool
+	for _, ix := range deferredIndexes {
+		if err := q.QueryRowContext(ctx, `SELECT to_regclass($1) IS NULL`, ix.name).Scan(&missing); err != nil {
+			return false, fmt.Errorf("check index %s: %w", ix.name, err)
+		}
+		if missing {
+			return true, nil
+		}
+	}
+	err := q.QueryRowContext(ctx, `SELECT NOT EXISTS (
+		SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('events') AND conname = $1)`, fileKey).Scan(&missing)
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", fileKey, err)
+	}
+	return missing, nil
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -47,7 +48,11 @@ func (db *DB) provider(locked bool) (*goose.Provider, error) {
 }
 
 // Migrate brings the schema up to date, each migration in its own
-// transaction. It is safe to run from several processes at once.
+// transaction. It is safe to run from several processes at once. Then it
+// builds the events indexes a first load killed before its end left
+// missing (repairIndexes), unless a running load holds them off: Open
+// does not, so that opening a store never builds indexes under another
+// process's load, and so that the repair reads a schema it knows.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	p, err := db.provider(true)
 	if err != nil {
@@ -60,6 +65,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	var applied []string
 	for _, r := range res {
 		applied = append(applied, r.Source.Path)
+	}
+	// On a full disk the indexes wait for the next Migrate: without them
+	// queries are slower, not wrong, and the data stays readable.
+	if err := db.repairIndexes(ctx, time.Now()); err != nil && !db.d.diskFull(err) {
+		return applied, fmt.Errorf("migrate: %w", err)
 	}
 	return applied, nil
 }

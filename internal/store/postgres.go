@@ -21,12 +21,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	st := &DB{d: postgresDialect(), write: db, read: db, url: url}
-	if err := st.repairIndexesPostgres(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return st, nil
+	return &DB{d: postgresDialect(), write: db, read: db, url: url}, nil
 }
 
 func postgresDialect() dialect {

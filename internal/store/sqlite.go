@@ -62,14 +62,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		r.Close()
 		return nil, err
 	}
-	db := &DB{d: sqliteDialect(), write: w, read: r, url: dsn}
-	// On a full disk the indexes wait for the next Open: without them
-	// queries are slower, not wrong, and the data stays readable.
-	if err := db.repairIndexes(ctx); err != nil && !db.d.diskFull(err) {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return &DB{d: sqliteDialect(), write: w, read: r, url: dsn}, nil
 }
 
 func sqliteDialect() dialect {
@@ -102,7 +95,7 @@ func sqliteDialect() dialect {
 // after batch. Their definitions are exactly those of the migrations: one
 // whose stored definition differs is never dropped, and a migration that
 // changes or drops one must change this list (a test checks it), since
-// Open builds any that are missing.
+// Migrate builds any that are missing (repairIndexes).
 var deferredIndexes = []struct{ name, on string }{
 	{"events_country_date", "events (country, date_start)"},
 	{"events_date", "events (date_start)"},
@@ -165,31 +158,18 @@ func buildDeferredIndexes(ctx context.Context, tx *sql.Tx) (err error) {
 	return nil
 }
 
-// repairIndexes builds the deferred indexes an ingest killed before its
-// end left missing.
-func (db *DB) repairIndexes(ctx context.Context) error {
+// missingDeferredIndexes reports whether one of deferredIndexes is
+// missing.
+func missingDeferredIndexes(ctx context.Context, q querier) (bool, error) {
 	args := []any{}
 	for _, ix := range deferredIndexes {
 		args = append(args, ix.name)
 	}
-	var tables, indexes int
-	err := db.write.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'events'),
-		(SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN (`+placeholders(len(args))+`))`,
-		args...).Scan(&tables, &indexes)
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN (`+
+		placeholders(len(args))+`)`, args...).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("check indexes: %w", err)
+		return false, fmt.Errorf("check indexes: %w", err)
 	}
-	if tables == 0 || indexes == len(deferredIndexes) {
-		return nil
-	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("build indexes: %w", err)
-	}
-	if err := buildDeferredIndexes(ctx, tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return n < len(deferredIndexes), nil
 }
