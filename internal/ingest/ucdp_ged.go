@@ -24,7 +24,9 @@ import (
 //     It gives only the start day, so its events are one-day, Day
 //     precision events; its places have no precision (GeoUnknown: the
 //     extract keeps essentially where_prec 1-2 events but does not say
-//     which) and no admin-1 area.
+//     which) and no admin-1 area of their own: each event gets the
+//     Natural Earth admin-1 area containing its coordinates (see
+//     geo.Admin1Table), or none when its country has no area there.
 //
 // Columns are found by name, so any other subset or order that keeps the
 // needed columns reads too. The header also matches UCDP DECO and
