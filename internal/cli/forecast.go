@@ -109,7 +109,9 @@ being ISO3 or ISO3/admin-1, ccode 0 and period the outcome month (YYYY-MM).
 precision-recall curves.
 
 On the global UCDP GED extract (ged211_precise_location_subset_global) the
-figures count only precisely located events.
+figures count only precisely located events, and its admin-1 areas are the
+Natural Earth areas containing the events' coordinates (the extract names
+none).
 `
 
 func runForecast(ctx context.Context, args []string, env *Env) error {
