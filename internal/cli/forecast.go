@@ -279,7 +279,7 @@ func printForecastReport(env *Env, r *forecast.Report) {
 	}
 	fmt.Fprintf(env.Stdout, "\n%d origins, %.2f s each to train and forecast; 95%% intervals from %d bootstrap replicates\n\n",
 		r.Origins, r.OriginSeconds, r.Replicates)
-	printScoreTables(env, r.Models, r.Differences)
+	printScoreTables(env, r.Models, r.Differences, "onsets")
 	for _, n := range r.Notes {
 		fmt.Fprintf(env.Stdout, "note: %s\n", n)
 	}
@@ -287,7 +287,10 @@ func printForecastReport(env *Env, r *forecast.Report) {
 
 // printScoreTables prints the models' scores, the differences and the
 // ensemble's calibration table.
-func printScoreTables(env *Env, models []forecast.Score, diffs []forecast.Difference) {
+// printScoreTables prints the models' scores, their differences and the
+// ensemble's calibration table, whose outcomes are named events
+// ("onsets", "active").
+func printScoreTables(env *Env, models []forecast.Score, diffs []forecast.Difference, events string) {
 	iv := func(i forecast.Interval, prec int) string {
 		if math.IsNaN(i.Lo) {
 			return strconv.FormatFloat(i.Value, 'f', prec, 64)
@@ -313,7 +316,7 @@ func printScoreTables(env *Env, models []forecast.Score, diffs []forecast.Differ
 		}
 		fmt.Fprintf(env.Stdout, "\nensemble calibration\n")
 		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "forecast\tn\tonsets\tmean forecast\tobserved")
+		fmt.Fprintln(tw, "forecast\tn\t"+events+"\tmean forecast\tobserved")
 		for _, b := range m.Calibration {
 			fmt.Fprintf(tw, "(%.3f, %.3f]\t%d\t%d\t%.4f\t%.4f\n", b.Lo, b.Hi, b.N, b.Events, b.Forecast, b.Observed)
 		}

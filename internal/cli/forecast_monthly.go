@@ -159,7 +159,11 @@ func printMonthlyReport(env *Env, r *forecast.MonthlyReport) {
 	fmt.Fprintf(env.Stdout, "%d fits (one per %d outcome months), %.2f s each; learners' non-event sampling rate %.3g; 95%% intervals from %d bootstrap replicates\n\n",
 		r.Fits, r.Retrain, r.FitSeconds, r.SampleRate, r.Replicates)
 	if len(r.Models) > 0 {
-		printScoreTables(env, r.Models, r.Differences)
+		events := "onsets"
+		if r.Target == forecast.Active {
+			events = "active"
+		}
+		printScoreTables(env, r.Models, r.Differences, events)
 		fmt.Fprintln(env.Stdout)
 	}
 	if len(r.CountModels) > 0 {
