@@ -292,6 +292,12 @@ func (a *App) checkSchema(ctx context.Context) error {
 		return fmt.Errorf("the database %s is at schema version %d, newer than this threshold knows (%d): "+
 			"run a newer threshold", store.MaskURL(a.opts.DB), current, latest)
 	}
+	// What Migrate would mend of a killed ingest. A server whose role may
+	// not create indexes still serves: queries are slower without them,
+	// not wrong.
+	if err := a.db.RepairIndexes(ctx); err != nil {
+		a.log.Warn("the events indexes a killed ingest left missing could not be built", "err", err)
+	}
 	return nil
 }
 

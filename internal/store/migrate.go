@@ -66,12 +66,24 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	for _, r := range res {
 		applied = append(applied, r.Source.Path)
 	}
-	// On a full disk the indexes wait for the next Migrate: without them
-	// queries are slower, not wrong, and the data stays readable.
-	if err := db.repairIndexes(ctx, time.Now()); err != nil && !db.d.diskFull(err) {
+	if err := db.RepairIndexes(ctx); err != nil {
 		return applied, fmt.Errorf("migrate: %w", err)
 	}
 	return applied, nil
+}
+
+// RepairIndexes builds the events indexes that a first load killed
+// before its end left missing, unless another load's lease on them is
+// live (see indexLease); it does nothing when none is missing. Migrate
+// calls it; a server that does not migrate calls it at start. The schema
+// must be current. On a full disk the indexes wait for the next call:
+// without them queries are slower, not wrong, and the data stays
+// readable.
+func (db *DB) RepairIndexes(ctx context.Context) error {
+	if err := db.repairIndexes(ctx, time.Now()); err != nil && !db.d.diskFull(err) {
+		return err
+	}
+	return nil
 }
 
 // SchemaVersion returns the applied and the latest known schema versions.
