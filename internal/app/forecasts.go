@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"threshold/internal/forecast"
+	"threshold/internal/geo"
 	"threshold/internal/indicator"
 	"threshold/internal/store"
 )
 
 // MonthlyPanel builds unit's panel up to cutoff (zero: all the data) from
 // the month indicators, the elections calendar and, if any panel was
-// imported, the country-year covariates. The server's forecast job and
+// imported, the country-year covariates. An admin1-month panel holds
+// every Natural Earth area of the countries whose areas are named so
+// (forecast.CompleteAreas), events or not. The server's forecast job and
 // 'threshold forecast' both read it so.
 func MonthlyPanel(ctx context.Context, db *store.DB, unit forecast.Unit, cutoff time.Time) (*forecast.MonthlyPanel, error) {
 	q := store.IndicatorQuery{Kind: indicator.Month}
@@ -37,7 +40,15 @@ func MonthlyPanel(ctx context.Context, db *store.DB, unit forecast.Unit, cutoff 
 			return nil, err
 		}
 	}
-	return forecast.BuildMonthly(unit, values, elections, cutoff, cov)
+	var areas []indicator.Place
+	if unit == forecast.Admin1Month {
+		tab, err := geo.LoadAdmin1()
+		if err != nil {
+			return nil, err
+		}
+		areas = forecast.CompleteAreas(values, tab)
+	}
+	return forecast.BuildMonthlyAreas(unit, values, elections, cutoff, cov, areas)
 }
 
 // StoreMonthlyForecasts forecasts o.Target from mp and stores the

@@ -3,12 +3,14 @@ package forecast
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
 	"time"
 
 	"threshold/internal/election"
+	"threshold/internal/geo"
 	"threshold/internal/indicator"
 )
 
@@ -158,6 +160,15 @@ var covNames = []string{"cov.log_pop", "cov.log_gdppc", "cov.gdppc_growth", "cov
 // kinds are ignored) up to the month of cutoff (zero: all), with the
 // election calendar and, if not nil, the country-year covariates.
 func BuildMonthly(unit Unit, values []indicator.Value, elections []election.Election, cutoff time.Time, cov *FeatureSet) (*MonthlyPanel, error) {
+	return BuildMonthlyAreas(unit, values, elections, cutoff, cov, nil)
+}
+
+// BuildMonthlyAreas is BuildMonthly with areas, admin-1 places that are
+// units of an admin1-month panel whether or not they have events (their
+// months count as zero), for countries that have an area with events.
+// Given every area of such a country, the panel's places no longer
+// depend on which areas have events later (see CompleteAreas).
+func BuildMonthlyAreas(unit Unit, values []indicator.Value, elections []election.Election, cutoff time.Time, cov *FeatureSet, areas []indicator.Place) (*MonthlyPanel, error) {
 	if !unit.Valid() {
 		return nil, fmt.Errorf("monthly panel: unknown unit %q", unit)
 	}
@@ -183,6 +194,17 @@ func BuildMonthly(unit Unit, values []indicator.Value, elections []election.Elec
 	}
 	if len(places) == 0 {
 		return nil, fmt.Errorf("monthly panel: %w (%s): ingest events and compute indicators", ErrNoPlaces, unit)
+	}
+	if unit == Admin1Month {
+		has := map[string]bool{}
+		for p := range places {
+			has[p.Country] = true
+		}
+		for _, a := range areas {
+			if a.Admin1 != "" && has[a.Country] {
+				places[a] = true
+			}
+		}
 	}
 	if !cutoff.IsZero() {
 		last = indicator.Month.Start(cutoff)
@@ -574,4 +596,43 @@ func (mp *MonthlyPanel) PlaceName(p int) string {
 		return pl.Country
 	}
 	return pl.Country + "/" + pl.Admin1
+}
+
+// CompleteAreas returns, for the admin1-month panel of values, every
+// Natural Earth area (geo.Admin1Table) of each country whose admin-1
+// areas with events all have Natural Earth names: the areas of a store
+// whose admin-1 areas come from coordinates (the GED extract's). Without
+// them the panel's places would be the areas with at least one event at
+// any time, chosen with data later than most of the panel's months.
+// Countries named otherwise by their source (UCDP's "Michoacán state")
+// get none, so that no area enters twice under two names.
+func CompleteAreas(values []indicator.Value, tab *geo.Admin1Table) []indicator.Place {
+	named := map[string]map[string]bool{} // country -> admin-1 names with events
+	for _, v := range values {
+		if v.Kind != indicator.Month || v.Admin1 == "" || v.Name != indicator.Events || v.Value <= 0 {
+			continue
+		}
+		if named[v.Country] == nil {
+			named[v.Country] = map[string]bool{}
+		}
+		named[v.Country][v.Admin1] = true
+	}
+	var out []indicator.Place
+	for _, c := range slices.Sorted(maps.Keys(named)) {
+		ne := map[string]bool{}
+		for _, a := range tab.Areas(c) {
+			ne[a.Name] = true
+		}
+		all := len(ne) > 0
+		for n := range named[c] {
+			all = all && ne[n]
+		}
+		if !all {
+			continue
+		}
+		for _, a := range tab.Areas(c) {
+			out = append(out, indicator.Place{Country: c, Admin1: a.Name})
+		}
+	}
+	return out
 }
