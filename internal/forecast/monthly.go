@@ -619,8 +619,9 @@ func CompleteAreas(values []indicator.Value, tab *geo.Admin1Table) []indicator.P
 	}
 	var out []indicator.Place
 	for _, c := range slices.Sorted(maps.Keys(named)) {
+		areas := tab.Areas(c)
 		ne := map[string]bool{}
-		for _, a := range tab.Areas(c) {
+		for _, a := range areas {
 			ne[a.Name] = true
 		}
 		all := len(ne) > 0
@@ -630,7 +631,7 @@ func CompleteAreas(values []indicator.Value, tab *geo.Admin1Table) []indicator.P
 		if !all {
 			continue
 		}
-		for _, a := range tab.Areas(c) {
+		for _, a := range areas {
 			out = append(out, indicator.Place{Country: c, Admin1: a.Name})
 		}
 	}
